@@ -1,0 +1,234 @@
+"""collect: the only stage that reads the audited repository.
+
+One pass: list files, classify them by path, read and parse each parseable one
+once (in parallel on large trees, reused from the cache when unchanged), and
+gather git facts. The result is an immutable ``Facts``.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from ..facts import (
+    ConfigDoc, Dockerfile, Facts, FileEntry, GitFacts, LockFile, Manifest, Notebook, PyFile, Skipped,
+)
+from .cache import FactsCache, digest
+from .walk import classify, walk
+
+__all__ = ["collect", "CollectOptions", "MAX_FILE_BYTES"]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_PARSED_KINDS = frozenset({"python", "notebook", "manifest", "lock", "config", "dockerfile", "prose", "prompt"})
+_POOL_THRESHOLD = 120  # a process pool costs ~40 ms to start: it only pays on larger trees
+_TEXT_NAMES = ("readme", "model_card", "modelcard", "model-card", "card", "rollback", "runbook",
+               "slo", "deploy", "playbook", "incident", "monitoring")
+_MAX_TEXT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    use_cache: bool = True
+    jobs: int | None = None
+    exclude: Callable[[str], bool] | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+def _kind_functions():
+    from . import configs, docker, manifests
+
+    return manifests.manifest_kind, configs.config_candidate, docker.dockerfile_candidate
+
+
+def _decode(raw: bytes, kind: str) -> tuple[str | None, str]:
+    """Text of a file, or (None, reason). Python files may declare their encoding (PEP 263)."""
+    if b"\0" in raw[:8192]:
+        return None, "binary"
+    try:
+        return raw.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        if kind == "python":
+            import io
+            import tokenize
+
+            try:
+                enc, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+                if enc.lower().replace("_", "-") not in ("utf-8", "utf-8-sig"):
+                    return raw.decode(enc), ""
+            except (SyntaxError, LookupError, UnicodeDecodeError):
+                pass
+        return None, "encoding"
+
+
+def parse_text(kind: str, rel: str, text: str) -> Any:
+    """Facts of one decoded file: dispatch on its kind. Pure: no I/O."""
+    if kind == "python":
+        from .python import parse_python
+
+        return parse_python(rel, text)
+    if kind == "notebook":
+        from .notebooks import parse_notebook
+
+        return parse_notebook(rel, text)
+    if kind in ("manifest", "lock"):
+        from .manifests import parse_manifest
+
+        return parse_manifest(rel, text)
+    if kind == "config":
+        from .configs import parse_config
+
+        return tuple(parse_config(rel, text))
+    if kind == "dockerfile":
+        from .docker import parse_dockerfile
+
+        return parse_dockerfile(rel, text)
+    if kind in ("prose", "prompt"):
+        base = rel.rsplit("/", 1)[-1].lower()
+        if kind == "prompt" or any(base.startswith(n) or n in base for n in _TEXT_NAMES):
+            return text[:_MAX_TEXT]
+        return None
+    return None
+
+
+def _work(job: tuple[str, str, str]) -> tuple[str, str, Any, str, str]:
+    """Read, decode and parse one file (runs in a worker process on large trees)."""
+    kind, rel, full = job
+    try:
+        with open(full, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return rel, kind, Skipped(rel, "unreadable", exc.strerror or type(exc).__name__), "", kind
+    dig = digest(raw)
+    if len(raw) > MAX_FILE_BYTES:
+        return rel, kind, Skipped(rel, "size", f"over {MAX_FILE_BYTES // (1024 * 1024)} MB, not parsed"), dig, kind
+    text, reason = _decode(raw, kind)
+    if text is None:
+        return rel, kind, Skipped(rel, reason, "not valid UTF-8" if reason == "encoding" else "binary content"), dig, kind
+    try:
+        return rel, kind, parse_text(kind, rel, text), dig, kind
+    except Exception as exc:  # a parser bug on one file must not sink the audit
+        return rel, kind, Skipped(rel, "parse", f"{type(exc).__name__}: {exc}"[:200]), dig, kind
+
+
+def _run_jobs(jobs: list[tuple[str, str, str]], workers: int,
+              progress: Callable[[int, int], None] | None) -> Iterable[tuple[str, str, Any, str, str]]:
+    if len(jobs) < _POOL_THRESHOLD or workers <= 1:
+        for i, job in enumerate(jobs):
+            yield _work(job)
+            if progress and i % 50 == 0:
+                progress(i, len(jobs))
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    # large files first so the pool does not end on one straggler
+    jobs = sorted(jobs, key=lambda j: -_size(j[2]))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for i, result in enumerate(pool.map(_work, jobs, chunksize=max(1, len(jobs) // (workers * 16)))):
+            yield result
+            if progress and i % 50 == 0:
+                progress(i, len(jobs))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def collect(target: str, options: CollectOptions | None = None, version: str = "0") -> Facts:
+    """Facts of everything under ``target`` (a repository or a sub-folder of one)."""
+    options = options or CollectOptions()
+    root = os.path.abspath(target)
+    from .git import collect_git, list_files
+
+    manifest_kind, is_config, is_dockerfile = _kind_functions()
+    listing = walk(root, git_lister=list_files, exclude_match=options.exclude)
+    cache = FactsCache(root, version, enabled=options.use_cache)
+
+    entries: list[FileEntry] = []
+    skipped: list[Skipped] = list(listing.skipped)
+    results: dict[str, tuple[str, Any]] = {}
+    jobs: list[tuple[str, str, str]] = []
+    for rel in listing.files:
+        kind = classify(rel, manifest_kind, is_config, is_dockerfile)
+        full = os.path.join(root, rel)
+        try:
+            st = os.stat(full)
+        except OSError:
+            skipped.append(Skipped(rel, "unreadable", "cannot stat"))
+            continue
+        entries.append(FileEntry(rel, kind, st.st_size))
+        if kind not in _PARSED_KINDS:
+            continue
+        if kind == "prose" and not any(n in rel.rsplit("/", 1)[-1].lower() for n in _TEXT_NAMES):
+            continue
+        hit = cache.by_stat(rel, st.st_size, st.st_mtime_ns)
+        if hit is not None:
+            results[rel] = hit
+            continue
+        jobs.append((kind, rel, full))
+
+    workers = options.jobs or min(os.cpu_count() or 1, 8)
+    for rel, kind, value, dig, _ in _run_jobs(jobs, workers, options.progress):
+        full = os.path.join(root, rel)
+        try:
+            st = os.stat(full)
+            cache.put(rel, st.st_size, st.st_mtime_ns, dig, kind, value)
+        except OSError:
+            pass
+        results[rel] = (kind, value)
+    cache.save()
+
+    git = collect_git(root)
+    return _assemble(root, entries, skipped, results, git, cache.hits)
+
+
+def _assemble(root: str, entries: list[FileEntry], skipped: list[Skipped],
+              results: dict[str, tuple[str, Any]], git: GitFacts, cached: int) -> Facts:
+    python: list[PyFile] = []
+    notebooks: list[Notebook] = []
+    manifests: list[Manifest] = []
+    locks: list[LockFile] = []
+    configs: list[ConfigDoc] = []
+    dockerfiles: list[Dockerfile] = []
+    texts: dict[str, str] = {}
+    for rel in sorted(results):
+        kind, value = results[rel]
+        if isinstance(value, Skipped):
+            skipped.append(value)
+            continue
+        if kind == "python":
+            python.append(value)
+            if value.syntax_error:
+                skipped.append(Skipped(rel, "syntax", f"line {value.syntax_error_line}: {value.syntax_error}"))
+        elif kind == "notebook":
+            notebooks.append(value)
+            if value.error:
+                skipped.append(Skipped(rel, "parse", value.error))
+        elif kind in ("manifest", "lock"):
+            manifest, lock = value
+            if manifest is not None:
+                manifests.append(manifest)
+                if manifest.error:
+                    skipped.append(Skipped(rel, "parse", manifest.error))
+            if lock is not None:
+                locks.append(lock)
+        elif kind == "config":
+            for doc in value:
+                if doc.error:
+                    skipped.append(Skipped(rel, "parse", doc.error))
+                else:
+                    configs.append(doc)
+        elif kind == "dockerfile":
+            dockerfiles.append(value)
+        elif kind in ("prose", "prompt") and isinstance(value, str):
+            texts[rel] = value
+    return Facts(
+        root=root, files=tuple(entries), python=tuple(python), notebooks=tuple(notebooks),
+        manifests=tuple(manifests), locks=tuple(locks), configs=tuple(configs),
+        dockerfiles=tuple(dockerfiles), git=git, skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        texts=texts, cached_files=cached,
+    )

@@ -1,0 +1,465 @@
+"""Configuration files -> ``ConfigDoc`` facts of a known kind.
+
+Detection and rules never reread a file: they ask for documents by ``kind``
+(``github_actions``, ``k8s``, ``dvc_yaml``, ``prometheus_rules``...) and read
+plain data with a line for each key. The kind is decided from the path first
+(a file name such as ``dvc.yaml`` or ``.gitlab-ci.yml`` is decisive) and from
+the content second (a document with ``apiVersion`` and ``kind`` is Kubernetes
+wherever it lives).
+
+Parsing is safe by construction: YAML goes through ``yaml_lines`` (events
+only, no constructor, capped size and depth), JSON through ``json.loads``,
+TOML through ``tomllib``/``tomli``, ``.dvc/config`` through ``configparser``.
+Nothing here raises: a file that cannot be read gives one ``invalid`` document
+that says why.
+"""
+from __future__ import annotations
+
+import configparser
+import json
+import re
+from typing import Any, Callable, Iterator
+
+from ..facts import ConfigDoc
+from .yaml_lines import has_go_template, load_yaml_docs, neutralise_templates
+
+try:  # Python 3.11+
+    import tomllib as _toml
+except ImportError:  # pragma: no cover - Python 3.10
+    try:
+        import tomli as _toml  # type: ignore[no-redef]
+    except ImportError:
+        _toml = None  # type: ignore[assignment]
+
+__all__ = ["config_candidate", "parse_config", "targets_in"]
+
+_YAML_EXT = (".yml", ".yaml")
+_SKIP_DIRS = frozenset((".vscode", ".idea", "node_modules", ".git"))
+_SKIP_YAML = frozenset(("pnpm-lock.yaml", "conda-lock.yml", "conda-lock.yaml"))
+_SKIP_JSON = frozenset((
+    "package.json", "package-lock.json", "composer.json", "jsconfig.json", ".eslintrc.json",
+    "tokenizer.json", "vocab.json", "lerna.json", "bower.json", "npm-shrinkwrap.json",
+))
+_SKIP_JSON_DIRS = frozenset(("data", "datasets"))
+_SKIP_TOML = frozenset(("pyproject.toml", "pixi.toml", "poetry.lock", "uv.lock", "pdm.lock"))
+_JSON_LINES_LIMIT = 512 * 1024  # above this, JSON keeps line 1 for every key
+
+
+# -- which files -------------------------------------------------------------
+
+def _is_jenkinsfile(name: str) -> bool:
+    return name.startswith("Jenkinsfile") or name.lower().endswith(".jenkinsfile")
+
+
+def _is_dvc_config(path: str) -> bool:
+    return path == ".dvc/config" or path.endswith("/.dvc/config")
+
+
+def config_candidate(path: str) -> bool:
+    """True for repo-relative POSIX paths worth parsing as configuration.
+
+    Project manifests (pyproject.toml, lock files) are left to the manifest
+    collector, and editor settings, JS tooling and tokenizer/vocabulary JSON
+    are skipped: they are large and never carry ML configuration.
+    """
+    parts = path.split("/")
+    name = parts[-1]
+    lower = name.lower()
+    if any(part in _SKIP_DIRS for part in parts[:-1]):
+        return False
+    if name in ("MLproject", "dvc.lock") or _is_jenkinsfile(name) or _is_dvc_config(path):
+        return True
+    if lower.endswith(".dvc") and lower != ".dvc":
+        return True
+    if lower.endswith(_YAML_EXT):
+        return lower not in _SKIP_YAML and not lower.endswith(".conda-lock.yml")
+    if lower.endswith(".tpl"):
+        return "templates" in parts[:-1]
+    if lower.endswith(".json"):
+        return not (lower in _SKIP_JSON or lower.startswith("tsconfig")
+                    or any(part in _SKIP_JSON_DIRS for part in parts[:-1]))
+    if lower.endswith(".toml"):
+        return lower not in _SKIP_TOML
+    return False
+
+
+def _format(path: str) -> str:
+    """How to read a file: yaml, json, toml, ini (DVC config) or jenkins."""
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if _is_dvc_config(path):
+        return "ini"
+    if _is_jenkinsfile(name):
+        return "jenkins"
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith(".toml"):
+        return "toml"
+    return "yaml"
+
+
+# -- kinds ---------------------------------------------------------------------
+
+def _path_kind(path: str) -> str | None:
+    """A kind decided by the file's name and place alone, whatever it contains."""
+    parts = path.split("/")
+    name = parts[-1]
+    lower = name.lower()
+    dirs = parts[:-1]
+    if len(dirs) >= 2 and dirs[-2] == ".github" and dirs[-1] == "workflows":
+        return "github_actions"
+    if lower in ("action.yml", "action.yaml") and (not dirs or ".github" in dirs):
+        return "github_action"
+    if lower.endswith(".gitlab-ci.yml") or lower == ".gitlab-ci.yaml" or dirs[:2] == [".gitlab", "ci"]:
+        return "gitlab_ci"
+    if ".circleci" in dirs:
+        return "circleci"
+    if lower.startswith("azure-pipelines") or ".azure-pipelines" in dirs or ".azuredevops" in dirs:
+        return "azure_pipelines"
+    if lower.startswith("bitbucket-pipelines"):
+        return "bitbucket_pipelines"
+    if ".buildkite" in dirs or lower in ("buildkite.yml", "buildkite.yaml"):
+        return "buildkite"
+    return _NAME_KINDS.get(name) or _NAME_KINDS.get(lower) or _pattern_kind(lower, dirs)
+
+
+_NAME_KINDS = {
+    ".travis.yml": "travis", ".drone.yml": "drone", "Chart.yaml": "helm_chart",
+    "kustomization.yaml": "kustomize", "kustomization.yml": "kustomize",
+    "Kustomization": "kustomize", ".pre-commit-config.yaml": "precommit",
+    ".pre-commit-config.yml": "precommit", "dvc.yaml": "dvc_yaml", "dvc.yml": "dvc_yaml",
+    "dvc.lock": "dvc_lock", "MLproject": "mlproject", ".kedro.yml": "kedro",
+    "bentofile.yaml": "bentofile", "bentofile.yml": "bentofile",
+    "feature_store.yaml": "feast", "great_expectations.yml": "great_expectations",
+    "prefect.yaml": "prefect", "cog.yaml": "cog",
+}
+_VALUES = re.compile(r"values(?:[._-].*)?\.ya?ml\Z")
+_PROMPTFOO = re.compile(r"promptfooconfig.*\.(?:ya?ml|json)\Z")
+_KEDRO_NAME = re.compile(r"(?:catalog|parameters)(?:[._-].*)?\.ya?ml\Z")
+
+
+def _pattern_kind(lower: str, dirs: list[str]) -> str | None:
+    """Kinds named by a file-name pattern or a directory convention."""
+    if lower.endswith(".dvc"):
+        return "dvc_file"
+    if _VALUES.match(lower):
+        return "helm_values"
+    if _PROMPTFOO.match(lower):
+        return "promptfoo"
+    if "conf" in dirs and (_KEDRO_NAME.match(lower) or
+                           any(d in ("catalog", "parameters") for d in dirs[dirs.index("conf"):])):
+        return "kedro"
+    if ".zenml" in dirs:
+        return "zenml"
+    if ".streamlit" in dirs and lower == "config.toml":
+        return "streamlit"
+    return None
+
+
+def _is_compose_name(lower: str) -> bool:
+    return lower.startswith(("docker-compose", "compose")) and lower.endswith(_YAML_EXT)
+
+
+def _any_item(value: Any, test: Callable[[dict], bool]) -> bool:
+    return isinstance(value, list) and any(isinstance(v, dict) and test(v) for v in value)
+
+
+def _is_prometheus_rules(d: dict) -> bool:
+    return _any_item(d.get("groups"), lambda g: _any_item(
+        g.get("rules"), lambda r: "alert" in r or "record" in r))
+
+
+def _is_compose(d: dict) -> bool:
+    services = d.get("services")
+    return isinstance(services, dict) and bool(services) and all(
+        isinstance(s, dict) and ("image" in s or "build" in s) for s in services.values())
+
+
+def _is_grafana_dashboard(d: dict) -> bool:
+    inner = d.get("dashboard")
+    if isinstance(inner, dict) and ("panels" in inner or "rows" in inner):
+        return True
+    return ("panels" in d or "rows" in d) and ("title" in d or "dashboard" in d)
+
+
+_GRAFANA_PROVISIONING = ("datasources", "providers", "contactPoints", "policies", "groups",
+                         "notifiers", "deleteDatasources", "muteTimes", "templates")
+
+# Content rules, first match wins. Each reads only top-level keys (cheap).
+_CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
+    ("k8s", lambda d: isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)),
+    ("compose", _is_compose),
+    ("prometheus_rules", _is_prometheus_rules),
+    ("alertmanager", lambda d: isinstance(d.get("route"), dict) and isinstance(d.get("receivers"), list)),
+    ("grafana_dashboard", _is_grafana_dashboard),
+    ("grafana_provisioning", lambda d: "apiVersion" in d and "kind" not in d
+        and any(k in d for k in _GRAFANA_PROVISIONING)),
+    ("promptfoo", lambda d: "prompts" in d and ("providers" in d or "targets" in d)),
+    ("kfp_pipeline", lambda d: "pipelineInfo" in d and ("deploymentSpec" in d or "root" in d)),
+    ("ray_serve", lambda d: _any_item(d.get("applications"), lambda a: "import_path" in a)),
+    ("zenml", lambda d: isinstance(d.get("steps"), dict) and any(
+        k in d for k in ("settings", "enable_cache", "run_name", "enable_artifact_metadata", "schedule"))),
+    ("conda_env", lambda d: isinstance(d.get("dependencies"), list) and ("channels" in d or "name" in d)),
+    ("metaflow", lambda d: any(isinstance(k, str) and k.startswith("METAFLOW_") for k in d)),
+    ("hydra", lambda d: isinstance(d.get("defaults"), list) or isinstance(d.get("hydra"), dict)
+        or _has_target(d)),
+)
+
+_PARAMS_NAME = re.compile(r"(?:params|hparams[\w.-]*)\.(?:ya?ml|json|toml)\Z")
+_CONFIG_NAME = re.compile(r"config[\w.-]*\.(?:ya?ml|json|toml)\Z")
+_HYDRA_DIRS = frozenset(("conf", "configs", "config"))
+
+
+def _is_flat(value: Any, depth: int = 0) -> bool:
+    """A scalar, a list of scalars or (once) a mapping of those: what params look like."""
+    if isinstance(value, list):
+        return all(not isinstance(v, (list, dict)) for v in value)
+    if isinstance(value, dict):
+        return depth == 0 and all(_is_flat(v, 1) for v in value.values())
+    return True
+
+
+def _mostly_scalar(d: dict) -> bool:
+    flat = sum(1 for v in d.values() if _is_flat(v))
+    return bool(d) and flat * 4 >= len(d) * 3
+
+
+def _classify(path: str, data: Any, fmt: str) -> str:
+    """The kind of one parsed document; see the module docstring for the order."""
+    lower = path.rsplit("/", 1)[-1].lower()
+    kind = _path_kind(path)
+    if kind is not None:
+        return kind
+    if isinstance(data, dict):
+        if _is_compose_name(lower) and ("services" in data or lower.startswith("docker-compose")):
+            return "compose"
+        for name, test in _CONTENT_RULES:
+            if test(data):
+                return name
+        if _PARAMS_NAME.match(lower):
+            return "params"
+        if fmt == "yaml" and _HYDRA_DIRS.intersection(path.split("/")[:-1]):
+            return "hydra"
+        if _CONFIG_NAME.match(lower) and _mostly_scalar(data):
+            return "params"
+    return fmt
+
+
+# -- walking data ----------------------------------------------------------------
+
+def _walk(data: Any) -> Iterator[tuple[tuple, str, Any]]:
+    """Every mapping entry as (path of its mapping, key, value), iteratively."""
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            for key, value in items:
+                yield path, key, value
+            stack.extend((path + (k,), v) for k, v in reversed(items) if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node)))
+                         if isinstance(v, (dict, list)))
+
+
+def _has_target(data: Any) -> bool:
+    return any(key == "_target_" for _, key, _ in _walk(data))
+
+
+def targets_in(doc: ConfigDoc) -> list[tuple[str, int]]:
+    """Every Hydra ``_target_`` (a class or function to instantiate) with its line.
+
+    Detection treats these like calls: ``_target_: lightning.pytorch.loggers.WandbLogger``
+    is as much evidence of W&B logging as the constructor call in code.
+    """
+    found: list[tuple[str, int]] = []
+    for path, key, value in _walk(doc.data):
+        if key == "_target_" and isinstance(value, str) and value:
+            found.append((value, doc.lines.get(path + (key,), doc.line)))
+    return found
+
+
+# -- readers -------------------------------------------------------------------
+
+def _invalid(path: str, message: str, line: int = 1, index: int = 0) -> ConfigDoc:
+    return ConfigDoc(path=path, kind="invalid", data=None, line=line, index=index, error=message)
+
+
+def _helm_template_path(path: str) -> bool:
+    parts = path.split("/")
+    return "templates" in parts[:-1] or parts[-1].lower().endswith(".tpl")
+
+
+def _parse_yaml(path: str, text: str) -> list[ConfigDoc]:
+    """YAML documents; Helm templates are neutralised first, Jinja-ish files on failure."""
+    helm = _helm_template_path(path) and has_go_template(text)
+    source = neutralise_templates(text) if helm else text
+    docs, failure = load_yaml_docs(source)
+    templated = helm
+    if failure is not None and not helm and not docs and ("{{" in text or "{%" in text):
+        retry_docs, retry_failure = load_yaml_docs(neutralise_templates(text))
+        if retry_failure is None:
+            docs, failure, templated = retry_docs, None, True
+    out: list[ConfigDoc] = []
+    for doc in docs:
+        kind = _classify(path, doc.data, "yaml")
+        if helm and (kind != "k8s" or path.lower().endswith(".tpl")):
+            kind = "helm_template"
+        out.append(ConfigDoc(path=path, kind=kind, data=doc.data, line=doc.line, index=doc.index,
+                             lines=doc.lines, templated=templated))
+    if failure is not None:
+        if helm:
+            out.append(ConfigDoc(path=path, kind="helm_template", data=None, line=failure.line,
+                                 index=failure.index, error=failure.message, templated=True))
+        else:
+            out.append(_invalid(path, failure.message, failure.line, failure.index))
+    return out
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?:\s*:)?|[\[\]{},]')
+
+
+def _json_lines(text: str) -> dict[tuple, int]:
+    """Lines of every key, and of container and string items, from one token scan.
+
+    Runs only on text that ``json.loads`` accepted, so the token stream is sound.
+    Numbers and literals inside arrays get no line (they have no token).
+    """
+    lines: dict[tuple, int] = {}
+    stack: list[list[Any]] = []   # [path, is_object, current key or index]
+    line, last = 1, 0
+    for match in _JSON_TOKEN.finditer(text):
+        start = match.start()
+        line += text.count("\n", last, start)
+        last = start
+        token = match.group()
+        head = token[0]
+        top = stack[-1] if stack else None
+        if head == '"':
+            if token[-1] == ":":
+                raw = token[:-1].rstrip()
+                key = raw[1:-1] if "\\" not in raw else json.loads(raw)
+                top[2] = key  # type: ignore[index]
+                lines[top[0] + (key,)] = line  # type: ignore[index]
+            elif top is not None and not top[1]:
+                lines[top[0] + (top[2],)] = line
+        elif head == ",":
+            if top is not None and not top[1]:
+                top[2] += 1
+        elif head in "[{":
+            if top is None:
+                path: tuple = ()
+            else:
+                path = top[0] + (top[2],)
+                if not top[1]:
+                    lines[path] = line
+            stack.append([path, head == "{", 0])
+        elif stack:
+            stack.pop()
+    return lines
+
+
+def _parse_json(path: str, text: str) -> list[ConfigDoc]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", 1)
+        return [_invalid(path, f"JSON error at line {line}: {getattr(exc, 'msg', exc)}", line)]
+    except RecursionError:
+        return [_invalid(path, "JSON error: nesting too deep")]
+    lines = _json_lines(text) if len(text) <= _JSON_LINES_LIMIT else {}
+    return [ConfigDoc(path=path, kind=_classify(path, data, "json"), data=data, lines=lines)]
+
+
+def _parse_toml(path: str, text: str) -> list[ConfigDoc]:
+    if _toml is None:
+        return [ConfigDoc(path=path, kind="toml", data=None,
+                          error="no TOML parser available (install tomli on Python 3.10)")]
+    try:
+        data = _toml.loads(text)
+    except Exception as exc:  # tomllib raises TOMLDecodeError, deep nesting RecursionError
+        return [_invalid(path, f"TOML error: {str(exc)[:200]}")]
+    return [ConfigDoc(path=path, kind=_classify(path, data, "toml"), data=data)]
+
+
+_INI_SECTION = re.compile(r"\s*\[\s*'?\s*(\w+)(?:\s+\"([^\"]*)\")?\s*'?\s*\]")
+_INI_KEY = re.compile(r"\s*([\w.-]+)\s*[=:]")
+
+
+def _ini_path(section: str) -> tuple:
+    """``remote "storage"`` -> ("remote", "storage"); ``core`` -> ("core",)."""
+    match = _INI_SECTION.fullmatch(f"[{section}]")
+    if match is None:
+        return (section,)
+    return (match.group(1), match.group(2)) if match.group(2) is not None else (match.group(1),)
+
+
+def _parse_dvc_config(path: str, text: str) -> list[ConfigDoc]:
+    """``.dvc/config`` (INI): sections nest as data["remote"]["storage"]["url"]."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        return [_invalid(path, f"INI error at line {line}: {exc.message.splitlines()[0]}", line)]
+    data: dict[str, Any] = {}
+    for section in parser.sections():
+        node = data
+        for part in _ini_path(section):
+            node = node.setdefault(part, {})
+        node.update(parser.items(section, raw=True))
+    lines: dict[tuple, int] = {}
+    current: tuple = ()
+    for number, raw in enumerate(text.splitlines(), 1):
+        header = _INI_SECTION.match(raw)
+        if header:
+            current = (header.group(1),) + ((header.group(2),) if header.group(2) is not None else ())
+            lines.setdefault(current, number)
+            continue
+        key = _INI_KEY.match(raw)
+        if key and current and not raw.lstrip().startswith(("#", ";")):
+            lines.setdefault(current + (key.group(1),), number)
+    return [ConfigDoc(path=path, kind="dvc_config", data=data, lines=lines)]
+
+
+_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*(['"])(.*?)\1""")
+_JENKINS_SH = re.compile(
+    r"""\b(?:sh|bat|powershell|pwsh)\b\s*\(?\s*(?:script\s*:\s*)?"""
+    r"""(?:'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)")""", re.S)
+
+
+def _parse_jenkins(path: str, text: str) -> list[ConfigDoc]:
+    """A Jenkinsfile is Groovy, not data: keep stage names and shell steps, with lines."""
+    found: list[tuple[int, str, str]] = []
+    for match in _JENKINS_STAGE.finditer(text):
+        found.append((match.start(), "text_stages", match.group(2)))
+    for match in _JENKINS_SH.finditer(text):
+        command = next(g for g in match.groups() if g is not None)
+        found.append((match.start(), "text_sh", command))
+    found.sort()
+    data: dict[str, list[str]] = {"text_stages": [], "text_sh": []}
+    lines: dict[tuple, int] = {}
+    line, last = 1, 0
+    for start, key, value in found:
+        line += text.count("\n", last, start)
+        last = start
+        lines[(key, len(data[key]))] = line
+        data[key].append(value)
+    return [ConfigDoc(path=path, kind="jenkins", data=data, lines=lines)]
+
+
+_READERS: dict[str, Callable[[str, str], list[ConfigDoc]]] = {
+    "yaml": _parse_yaml, "json": _parse_json, "toml": _parse_toml,
+    "ini": _parse_dvc_config, "jenkins": _parse_jenkins,
+}
+
+
+def parse_config(path: str, text: str) -> list[ConfigDoc]:
+    """Every document of one configuration file, each with its kind; never raises."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return _READERS[_format(path)](path, text)
+    except Exception as exc:  # a collector bug must not stop the audit
+        return [_invalid(path, f"internal error while parsing: {type(exc).__name__}: {exc}"[:300])]

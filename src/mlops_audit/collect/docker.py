@@ -1,0 +1,174 @@
+"""Dockerfiles -> ``Dockerfile`` facts: one instruction per logical line, with lines.
+
+Rules ask questions such as "is the base image pinned?", "does it run as
+root?", "does CMD start a server?"; they need each instruction's keyword,
+its full text with continuations joined, and the physical line where it
+starts. The parser follows the Dockerfile reference closely enough for that:
+parser directives (``# escape=``), continuation lines (comments and blank
+lines inside them are dropped, as Docker does), BuildKit heredocs kept inside
+their instruction, exec (JSON array) form decoded into ``args``. It never
+raises: text that is not an instruction is skipped.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from ..facts import Dockerfile, DockerInstruction
+
+__all__ = ["dockerfile_candidate", "parse_dockerfile"]
+
+_NOT_DOCKERFILES = (".dockerignore", ".md", ".rst", ".txt", ".adoc", ".orig", ".bak")
+_DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S*)\s*\Z")
+_INSTRUCTION = re.compile(r"\s*([A-Za-z]+)(?:\s+(.*))?\Z", re.S)
+_HEREDOC = re.compile(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_DIRECTIVE_NAMES = frozenset(("escape", "syntax", "check"))
+_HEREDOC_INSTRUCTIONS = frozenset(("RUN", "COPY", "ADD"))
+_EXEC_FORM = frozenset(("RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME", "HEALTHCHECK"))
+
+
+def dockerfile_candidate(path: str) -> bool:
+    """True for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile(.*).
+
+    Names are compared case-insensitively (``dockerfile.dev`` is common), but
+    ``Dockerfile.dockerignore`` and documentation about Dockerfiles are not
+    Dockerfiles.
+    """
+    lower = path.rsplit("/", 1)[-1].lower()
+    if lower.endswith(_NOT_DOCKERFILES):
+        return False
+    for stem in ("dockerfile", "containerfile"):
+        if lower == stem or lower.startswith(stem + ".") or lower.endswith("." + stem):
+            return True
+    return False
+
+
+def _directives(lines: list[str]) -> tuple[str, int]:
+    """The escape character and the number of leading directive lines.
+
+    Directives must come first; the first comment, blank line or instruction
+    ends them, as in Docker.
+    """
+    escape = "\\"
+    seen: set[str] = set()
+    count = 0
+    for raw in lines:
+        match = _DIRECTIVE.match(raw.strip())
+        if match is None:
+            break
+        name = match.group(1).lower()
+        if name not in _DIRECTIVE_NAMES or name in seen:
+            break
+        seen.add(name)
+        if name == "escape" and match.group(2) in ("\\", "`"):
+            escape = match.group(2)
+        count += 1
+    return escape, count
+
+
+def _continues(line: str, escape: str) -> tuple[bool, str]:
+    """Whether a physical line ends with the escape character, and the line without it."""
+    stripped = line.rstrip()
+    if stripped.endswith(escape):
+        return True, stripped[: -len(escape)]
+    return False, line
+
+
+def _exec_args(keyword: str, value: str) -> tuple[str, ...]:
+    """Arguments of the exec form ``["a", "b"]``; () for the shell form."""
+    if keyword not in _EXEC_FORM:
+        return ()
+    body = value
+    if keyword == "HEALTHCHECK":
+        cmd = re.search(r"\bCMD\s+(\[.*)", value, re.S | re.I)
+        if not cmd:
+            return ()
+        body = cmd.group(1)
+    body = body.strip()
+    if not body.startswith("["):
+        return ()
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return ()
+    if isinstance(parsed, list) and all(isinstance(a, str) for a in parsed):
+        return tuple(parsed)
+    return ()
+
+
+def _heredocs(keyword: str, value: str) -> list[tuple[str, bool]]:
+    """Heredoc delimiters opened on an instruction line, with their ``<<-`` flag."""
+    if keyword not in _HEREDOC_INSTRUCTIONS or "<<" not in value:
+        return []
+    return [(m.group(3), m.group(1) == "-") for m in _HEREDOC.finditer(value)]
+
+
+def _read_heredocs(lines: list[str], start: int,
+                   delimiters: list[tuple[str, bool]]) -> tuple[list[str], int]:
+    """Body lines of consecutive heredocs from ``start``, and the index after them.
+
+    A delimiter that never closes means ``<<WORD`` was not a heredoc (a quoted
+    string, a pre-BuildKit file): nothing is consumed rather than the rest of
+    the file.
+    """
+    body: list[str] = []
+    index = start
+    for word, strip_tabs in delimiters:
+        while True:
+            if index >= len(lines):
+                return [], start
+            raw = lines[index]
+            index += 1
+            body.append(raw)
+            if (raw.lstrip("\t") if strip_tabs else raw).rstrip() == word:
+                break
+    return body, index
+
+
+def parse_dockerfile(path: str, text: str) -> Dockerfile:
+    """Instructions of one Dockerfile, each on the line where it starts; never raises."""
+    try:
+        return Dockerfile(path=path, instructions=tuple(_instructions(text)))
+    except Exception:  # a parser bug must not stop the audit; keep what is sure
+        return Dockerfile(path=path, instructions=())
+
+
+def _instructions(text: str) -> list[DockerInstruction]:
+    """Logical instructions: join continuations, drop comments, attach heredoc bodies."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+    escape, index = _directives(lines)
+    out: list[DockerInstruction] = []
+    total = len(lines)
+    while index < total:
+        raw = lines[index]
+        first = index + 1
+        index += 1
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        more, part = _continues(raw, escape)
+        parts = [part]
+        while more and index < total:
+            nxt = lines[index]
+            index += 1
+            if not nxt.strip() or nxt.lstrip().startswith("#"):
+                continue
+            more, part = _continues(nxt, escape)
+            parts.append(part)
+        match = _INSTRUCTION.match("".join(parts))
+        if match is None:
+            continue
+        keyword = match.group(1).upper()
+        value = (match.group(2) or "").strip()
+        last = index
+        delimiters = _heredocs(keyword, value)
+        if delimiters:
+            body, index = _read_heredocs(lines, index, delimiters)
+            if body:
+                value = value + "\n" + "\n".join(body)
+                last = index
+        out.append(DockerInstruction(instruction=keyword, value=value, line=first,
+                                     end_line=last, args=_exec_args(keyword, value)))
+    return out

@@ -1,0 +1,471 @@
+"""Python source -> ``PyFile`` facts, in one AST pass.
+
+Imports are resolved as they are met, so ``import mlflow as mf; mf.log_metric()``
+records ``mlflow.log_metric`` and ``from joblib import load; load(p)`` records
+``joblib.load``. The tree is dropped once facts are extracted (keeping ASTs
+alive costs memory and GC time far beyond their use).
+
+Nothing is executed: values are literals, ``Ref`` names or ``Expr`` shapes.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Any, Iterable
+
+from ..facts import (
+    Assign, Call, ClassDef, Compare, Decorator, Expr, Function, Import, Param, PyFile,
+    Ref, StringBuild, is_test_path,
+)
+
+__all__ = ["parse_python", "PyCollector"]
+
+_MAX_LITERAL_ITEMS = 64
+_OPS = {
+    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+}
+
+
+def _is_import_error_handler(handler: ast.ExceptHandler) -> bool:
+    t = handler.type
+    names: list[ast.expr] = []
+    if t is None:
+        return True
+    if isinstance(t, ast.Tuple):
+        names = list(t.elts)
+    else:
+        names = [t]
+    for n in names:
+        if isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception"):
+            return True
+    return False
+
+
+class PyCollector(ast.NodeVisitor):
+    """Walks one module (or a notebook's cells in order) and accumulates facts.
+
+    Scope, alias table and guards are tracked on stacks so a single traversal
+    suffices. ``cell`` is set by the notebook collector before each cell.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.aliases: dict[str, str] = {}
+        self.imports: list[Import] = []
+        self.calls: list[Call] = []
+        self.functions: list[Function] = []
+        self.classes: list[ClassDef] = []
+        self.strings: list[StringBuild] = []
+        self.assigns: list[Assign] = []
+        self.compares: list[Compare] = []
+        self.attrs: set[str] = set()
+        self.scope: list[str] = []
+        self.func_depth = 0
+        self.guard_depth = 0
+        self.in_main = False
+        self.has_main = False
+        self.main_line: int | None = None
+        self.cell: int | None = None
+        self.line_offset = 0
+
+    # -- name resolution -------------------------------------------------
+    def resolve(self, node: ast.AST) -> str:
+        """Dotted, import-resolved name of a Name/Attribute chain, or "" if not a plain chain."""
+        parts: list[str] = []
+        cur = node
+        while isinstance(cur, ast.Attribute):
+            parts.append(cur.attr)
+            cur = cur.value
+        if isinstance(cur, ast.Name):
+            base = self.aliases.get(cur.id, cur.id)
+            parts.append(base)
+            return ".".join(reversed(parts))
+        if isinstance(cur, ast.Call):
+            inner = self.resolve(cur.func)
+            if inner:
+                parts.append(inner + "()")
+                return ".".join(reversed(parts))
+        return ""
+
+    def root_name(self, node: ast.AST) -> str:
+        cur = node
+        while isinstance(cur, (ast.Attribute, ast.Subscript, ast.Call)):
+            cur = cur.func if isinstance(cur, ast.Call) else cur.value
+        return cur.id if isinstance(cur, ast.Name) else ""
+
+    def value(self, node: ast.AST | None, depth: int = 0) -> Any:
+        """A literal value, a ``Ref`` to a resolved name, or an ``Expr`` describing the expression."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, (bytes, complex)) or v is Ellipsis:
+                return Expr("constant")
+            return v
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            name = self.resolve(node)
+            return Ref(name) if name else Expr("attribute", names=self.names_in(node))
+        if depth < 3 and isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return tuple(self.value(e, depth + 1) for e in node.elts[:_MAX_LITERAL_ITEMS])
+        if depth < 3 and isinstance(node, ast.Dict):
+            items = []
+            for k, v in list(zip(node.keys, node.values))[:_MAX_LITERAL_ITEMS]:
+                key = self.value(k, depth + 1) if k is not None else Expr("unpack")
+                items.append((key if _hashable(key) else Expr("key"), self.value(v, depth + 1)))
+            return Expr("dict", names=tuple(str(k) for k, _ in items if isinstance(k, str)),
+                        literal=tuple(items))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            v = node.operand.value
+            if isinstance(v, (int, float)):
+                return -v
+        if isinstance(node, ast.Call):
+            callee = self.resolve(node.func)
+            lit = None
+            if node.args and isinstance(node.args[0], ast.Constant):
+                lit = node.args[0].value
+            return Expr("call", callee=callee, names=self.names_in(node), literal=lit)
+        if isinstance(node, ast.JoinedStr):
+            return Expr("fstring", names=self.names_in(node))
+        if isinstance(node, ast.BinOp):
+            kind = "concat" if isinstance(node.op, ast.Add) else ("format" if isinstance(node.op, ast.Mod) else "binop")
+            return Expr(kind, names=self.names_in(node))
+        if isinstance(node, ast.Subscript):
+            return Expr("subscript", callee=self.resolve(node.value), names=self.names_in(node),
+                        literal=_subscript_key(node))
+        if isinstance(node, ast.Lambda):
+            return Expr("lambda")
+        return Expr(type(node).__name__.lower(), names=self.names_in(node))
+
+    def names_in(self, node: ast.AST) -> tuple[str, ...]:
+        """Local names (and string subscript keys) read by an expression, in source order, deduplicated."""
+        out: list[str] = []
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                out.append(sub.id)
+            elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                out.append(f"{sub.value.id}.{sub.attr}")
+            elif isinstance(sub, ast.Subscript):
+                key = _subscript_key(sub)
+                if isinstance(key, str):
+                    out.append(key)
+            if len(out) > 64:
+                break
+        return tuple(dict.fromkeys(out))
+
+    def line(self, node: ast.AST) -> int:
+        return getattr(node, "lineno", 0) + self.line_offset
+
+    def end_line(self, node: ast.AST) -> int:
+        return (getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)) + self.line_offset
+
+    @property
+    def scope_name(self) -> str:
+        return ".".join(self.scope) if self.scope else "<module>"
+
+    # -- imports ----------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            local = alias.asname or alias.name.split(".")[0]
+            target = alias.name if alias.asname else alias.name.split(".")[0]
+            self.aliases[local] = target
+            self.imports.append(Import(alias.name, None, local, self.line(node),
+                                       self.guard_depth > 0, self.func_depth > 0))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            module = "." * node.level + module
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            local = alias.asname or alias.name
+            self.aliases[local] = f"{module}.{alias.name}" if module else alias.name
+            self.imports.append(Import(module, alias.name, local, self.line(node),
+                                       self.guard_depth > 0, self.func_depth > 0))
+
+    def visit_Try(self, node: ast.Try) -> None:
+        guarded = any(_is_import_error_handler(h) for h in node.handlers)
+        if guarded:
+            self.guard_depth += 1
+        for stmt in node.body:
+            self.visit(stmt)
+        if guarded:
+            self.guard_depth -= 1
+        for part in (node.handlers, node.orelse, node.finalbody):
+            for stmt in part:
+                self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
+    # -- definitions -----------------------------------------------------
+    def decorators(self, nodes: Iterable[ast.expr]) -> tuple[Decorator, ...]:
+        out = []
+        for d in nodes:
+            if isinstance(d, ast.Call):
+                out.append(Decorator(self.resolve(d.func) or Expr("call").kind, self.line(d),
+                                     tuple(self.value(a) for a in d.args),
+                                     tuple((k.arg, self.value(k.value)) for k in d.keywords if k.arg)))
+            else:
+                out.append(Decorator(self.resolve(d), self.line(d)))
+        return tuple(out)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for d in node.decorator_list:
+            self.visit(d)
+        decorators = self.decorators(node.decorator_list)
+        args = node.args
+        positional = args.posonlyargs + args.args
+        defaults: list[Any] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        params = [
+            Param(a.arg, self.resolve(a.annotation) if a.annotation is not None else "",
+                  self.value(d) if d is not None else None, d is not None)
+            for a, d in zip(positional, defaults)
+        ]
+        for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            params.append(Param(a.arg, self.resolve(a.annotation) if a.annotation is not None else "",
+                                self.value(d) if d is not None else None, d is not None))
+        if args.vararg:
+            params.append(Param("*" + args.vararg.arg))
+        if args.kwarg:
+            params.append(Param("**" + args.kwarg.arg))
+        class_name = self.scope[-1] if self.scope and self._in_class else ""
+        self.scope.append(node.name)
+        qual = self.scope_name
+        returns: list[str] = []
+        self.func_depth += 1
+        was_class = self._in_class
+        self._in_class = False
+        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
+            self.visit(default)
+        for stmt in node.body:
+            if isinstance(stmt, ast.Return) and stmt.value is not None:
+                returns.extend(self.names_in(stmt.value)[:8])
+            self.visit(stmt)
+        self._in_class = was_class
+        self.func_depth -= 1
+        self.scope.pop()
+        self.functions.append(Function(
+            node.name, qual, self.line(node), self.end_line(node), decorators, tuple(params),
+            isinstance(node, ast.AsyncFunctionDef), class_name, tuple(dict.fromkeys(returns)), self.cell,
+        ))
+
+    _in_class = False
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for d in node.decorator_list:
+            self.visit(d)
+        for b in node.bases:
+            self.visit(b)
+        decorators = self.decorators(node.decorator_list)
+        bases = tuple(self.resolve(b) or self.resolve(getattr(b, "value", b)) for b in node.bases)
+        fields = tuple(
+            stmt.target.id for stmt in node.body
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+        )
+        self.scope.append(node.name)
+        qual = self.scope_name
+        was_class = self._in_class
+        self._in_class = True
+        for stmt in node.body:
+            self.visit(stmt)
+        self._in_class = was_class
+        self.scope.pop()
+        self.classes.append(ClassDef(node.name, qual, self.line(node), self.end_line(node),
+                                     bases, decorators, fields, self.cell))
+
+    # -- statements ------------------------------------------------------
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+                and test.comparators and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value == "__main__"):
+            self.has_main = True
+            self.main_line = self.line(node)
+            was = self.in_main
+            self.in_main = True
+            for stmt in node.body:
+                self.visit(stmt)
+            self.in_main = was
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self._compare(test, "if", _body_raises(node.body))
+        self.generic_visit(node)
+
+    def visit_While(self, node: ast.While) -> None:
+        self._compare(node.test, "while", False)
+        self.generic_visit(node)
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        self._compare(node.test, "assert", True, always=True)
+        self.generic_visit(node)
+
+    def _compare(self, test: ast.expr, context: str, raises: bool, always: bool = False) -> None:
+        comps = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
+        if not comps and always:
+            self.compares.append(Compare(self.line(test), self.scope_name, context, self.names_in(test),
+                                         (), (), raises, self.cell))
+        for comp in comps[:4]:
+            consts = tuple(c.value for c in [comp.left, *comp.comparators]
+                           if isinstance(c, ast.Constant) and isinstance(c.value, (int, float, str)))
+            ops = tuple(_OPS.get(type(o), "?") for o in comp.ops)
+            self.compares.append(Compare(self.line(comp), self.scope_name, context, self.names_in(comp),
+                                         consts, ops, raises, self.cell))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+        self._record_assign(node.targets, node.value, node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self._record_assign([node.target], node.value, node)
+        self.visit(node.annotation)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
+            names = (node.target.id,) + self.names_in(node.value)
+            self.strings.append(StringBuild("concat", self.line(node), self.scope_name, names,
+                                            node.target.id, (), self.cell))
+
+    def _record_assign(self, targets: list[ast.expr], value: ast.expr, node: ast.AST) -> None:
+        names = []
+        for t in targets:
+            if isinstance(t, ast.Name):
+                names.append(t.id)
+            elif isinstance(t, ast.Attribute):
+                dotted = self.resolve(t)
+                if dotted:
+                    names.append(dotted)
+            elif isinstance(t, ast.Tuple):
+                names.extend(e.id for e in t.elts if isinstance(e, ast.Name))
+        if not names:
+            return
+        val = self.value(value)
+        for name in names[:4]:
+            self.assigns.append(Assign(name, self.line(node), self.scope_name, val, self.cell))
+        sb = self._string_build(value)
+        if sb is not None:
+            kind, parts = sb
+            self.strings.append(StringBuild(kind, self.line(node), self.scope_name, self.names_in(value),
+                                            names[0], parts, self.cell))
+
+    def _string_build(self, node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
+        if isinstance(node, ast.JoinedStr):
+            parts = tuple(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            return ("fstring", parts) if any(isinstance(v, ast.FormattedValue) for v in node.values) else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+            consts = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            if consts:
+                return ("concat" if isinstance(node.op, ast.Add) else "percent", tuple(consts))
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+                and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)):
+            return ("format", (node.func.value.value,))
+        return None
+
+    # -- expressions -----------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> None:
+        qual = self.resolve(node.func)
+        receiver = ""
+        if isinstance(node.func, ast.Attribute):
+            base = node.func.value
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id not in self.aliases:
+                receiver = base.id
+        if not qual and isinstance(node.func, ast.Attribute):
+            qual = "?." + node.func.attr
+        if qual:
+            self.calls.append(Call(
+                qual, self.line(node), self.end_line(node), self.scope_name,
+                tuple(self.value(a) for a in node.args[:16] if not isinstance(a, ast.Starred)),
+                tuple((k.arg, self.value(k.value)) for k in node.keywords if k.arg),
+                any(k.arg is None for k in node.keywords), self.in_main, receiver, self.cell,
+            ))
+            sb = None
+            for a in list(node.args[:4]) + [k.value for k in node.keywords]:
+                sb = self._string_build(a)
+                if sb is not None:
+                    self.strings.append(StringBuild(sb[0], self.line(a), self.scope_name, self.names_in(a),
+                                                    f"arg:{qual}", sb[1], self.cell))
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        name = self.resolve(node)
+        if name and "." in name and not name.endswith("()"):
+            self.attrs.add(name)
+            return  # the chain is fully described; no need to descend
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in self.aliases:
+            self.attrs.add(self.aliases[node.id])
+
+    def result(self, path: str, lines: int, error: str | None = None, error_line: int | None = None) -> PyFile:
+        return PyFile(
+            path=path, is_test=is_test_path(path), lines=lines,
+            imports=tuple(self.imports), calls=tuple(self.calls), functions=tuple(self.functions),
+            classes=tuple(self.classes), strings=tuple(self.strings), assigns=tuple(self.assigns),
+            compares=tuple(self.compares), module_attrs=tuple(sorted(self.attrs)),
+            has_main=self.has_main, main_line=self.main_line,
+            syntax_error=error, syntax_error_line=error_line,
+        )
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _subscript_key(node: ast.Subscript) -> Any:
+    sl = node.slice
+    if isinstance(sl, ast.Constant):
+        return sl.value
+    return None
+
+
+def _body_raises(body: list[ast.stmt]) -> bool:
+    for stmt in body:
+        if isinstance(stmt, ast.Raise):
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            f = stmt.value.func
+            name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+            if name in ("exit", "fail", "abort"):
+                return True
+        if isinstance(stmt, ast.Return):
+            return True
+    return False
+
+
+def parse_python(path: str, source: str) -> PyFile:
+    """Facts of one module; a syntax error is recorded on the result, never raised."""
+    lines = source.count("\n") + 1
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        return PyFile(path=path, is_test=is_test_path(path), lines=lines,
+                      syntax_error=f"{exc.msg}", syntax_error_line=exc.lineno)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return PyFile(path=path, is_test=is_test_path(path), lines=lines,
+                      syntax_error=f"unparseable: {type(exc).__name__}")
+    collector = PyCollector(path)
+    try:
+        collector.visit(tree)
+    except RecursionError:
+        return PyFile(path=path, is_test=is_test_path(path), lines=lines,
+                      syntax_error="nesting too deep to analyse")
+    return collector.result(path, lines)
+
+
+if sys.getrecursionlimit() < 3000:
+    sys.setrecursionlimit(3000)

@@ -1,0 +1,278 @@
+"""Capabilities evidenced by code: the signature tables applied to every call,
+decorator, base class and keyword, plus the few detectors that need a little
+reasoning (tests, evaluation gates, input validation, drift, config reading).
+
+Test files count only for the testing capabilities; a module imported only as
+an optional integration (``try: import wandb except ImportError``) counts only
+when the project declares it as a dependency.
+"""
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+from typing import Any, Iterable
+
+from ..facts import Call, Expr, Facts, PyFile, Ref
+from .context import FileContext, RepoIndex
+from .evidence import Evidence
+from .matcher import PatternIndex, normalize_qualname
+from .serving import Route, is_health_path
+from .signatures import BASES, CALLS, DECORATORS, KWARGS
+
+__all__ = ["detect_code", "TESTING_CAPS", "METRIC_NAME", "CALL_INDEX", "call_matches"]
+
+TESTING_CAPS = frozenset({"unit_tests", "model_tests"})
+CALL_INDEX: PatternIndex[tuple[str, str]] = PatternIndex((p, (c, t)) for p, c, t in CALLS)
+_DECO_INDEX: PatternIndex[tuple[str, str]] = PatternIndex((p, (c, t)) for p, c, t in DECORATORS)
+_BASE_INDEX: PatternIndex[tuple[str, str]] = PatternIndex((p, (c, t)) for p, c, t in BASES)
+_KW_INDEX: PatternIndex[tuple[str, Any, str, str]] = PatternIndex((p, (k, v, c, t)) for p, k, v, c, t in KWARGS)
+
+METRIC_NAME = re.compile(
+    r"(?i)(^|[_.\[\"'])(acc|accuracy|auc|roc_auc|f1|f1_score|precision|recall|rmse|mse|mae|r2|loss|"
+    r"score|metric|metrics|map|ndcg|bleu|rouge|perplexity|error|wer|iou|dice)($|[_.\]\"'])")
+_LLM_MODEL_TYPES = {"question-answering", "text-summarization", "text", "databricks-agent"}
+_REGISTRY_OR_DEPLOY = re.compile(r"(register_model|transition_model_version_stage|set_registered_model_alias|"
+                                 r"create_model_version|push_to_hub|deploy|promote|link_model|save_model)$")
+_DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "scipy.spatial.distance.jensenshannon",
+                "scipy.stats.chi2_contingency", "scipy.stats.chisquare", "scipy.stats.entropy",
+                "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
+
+
+def call_matches(name: str) -> Iterable[tuple[str, str]]:
+    return CALL_INDEX.match(name)
+
+
+def _kw_value_matches(expected: Any, actual: Any) -> bool:
+    if expected == "*":
+        return actual is not None and actual is not False
+    if isinstance(actual, tuple):
+        return any(_kw_value_matches(expected, a) for a in actual)
+    if isinstance(expected, str) and isinstance(actual, str):
+        return fnmatchcase(actual.lower(), expected.lower())
+    return actual == expected
+
+
+def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
+    """Signature rows that need a look at arguments before they count."""
+    if name == "boto3.client":
+        return not (call.args and call.args[0] == "bedrock-runtime")
+    if name == "mlflow.evaluate":
+        return call.kw("model_type") not in _LLM_MODEL_TYPES
+    if name == "huggingface_hub.create_repo":
+        return call.kw("repo_type") in ("dataset", "space")
+    return False
+
+
+def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str],
+                routes: list[Route]) -> None:
+    """Run every code-level detector over every code unit."""
+    for path, ctx in index.contexts.items():
+        py = ctx.py
+        if py.syntax_error and not py.calls:
+            continue
+        if py.is_test:
+            _tests(ctx, ev)
+            continue
+        _tables(ctx, ev, declared)
+        _config_reading(ctx, ev, facts)
+        _drift_custom(ctx, ev)
+        _evaluation_gate(ctx, ev)
+        _mlflow_signature(ctx, ev)
+    _serving_surface(index, ev, routes)
+
+
+def _tables(ctx: FileContext, ev: Evidence, declared: set[str]) -> None:
+    py = ctx.py
+    guarded = ctx.guarded_modules
+    for call in py.calls:
+        name = ctx.effective(call)
+        root = name.split(".", 1)[0]
+        if root in guarded and root not in declared:
+            continue
+        for capability, tool in CALL_INDEX.match(name):
+            if not _skip_call(capability, tool, call, name):
+                ev.add(capability, tool, py.path, call.line, name, call.cell)
+        if call.kwargs:
+            for key, expected, capability, tool in _KW_INDEX.match(name):
+                for k, v in call.kwargs:
+                    if (key == "*" or k == key) and _kw_value_matches(expected, v):
+                        ev.add(capability, tool, py.path, call.line, f"{name}({k}=...)", call.cell)
+    for fn in py.functions:
+        for d in fn.decorators:
+            dname = normalize_qualname(d.qualname)
+            for capability, tool in _DECO_INDEX.match(dname):
+                ev.add(capability, tool, py.path, d.line, "@" + dname, fn.cell)
+            for key, expected, capability, tool in _KW_INDEX.match(dname):
+                for k, v in d.kwargs:
+                    if k == key and _kw_value_matches(expected, v):
+                        ev.add(capability, tool, py.path, d.line, f"@{dname}({k}=...)", fn.cell)
+    for cls in py.classes:
+        for base in cls.bases:
+            for capability, tool in _BASE_INDEX.match(base):
+                ev.add(capability, tool, py.path, cls.line, f"class {cls.name}({base})", cls.cell)
+        for d in cls.decorators:
+            for capability, tool in _DECO_INDEX.match(normalize_qualname(d.qualname)):
+                ev.add(capability, tool, py.path, d.line, "@" + d.qualname, cls.cell)
+
+
+def _tests(ctx: FileContext, ev: Evidence) -> None:
+    """unit_tests: collected test functions/classes; model_tests: asserts on a trained model's metrics."""
+    py = ctx.py
+    name = py.path.rsplit("/", 1)[-1]
+    if not name.endswith(".py") and not name.endswith(".ipynb"):
+        return
+    imports = {imp.module.split(".", 1)[0] for imp in py.imports}
+    testcase_classes = {c.name for c in py.classes if any(b.endswith("TestCase") for b in c.bases)}
+    found = False
+    for fn in py.functions:
+        if not fn.name.startswith("test"):
+            continue
+        if fn.class_name and fn.class_name in testcase_classes:
+            ev.add("unit_tests", "unittest", py.path, fn.line, f"{fn.class_name}.{fn.name}")
+            found = True
+        elif fn.class_name and not fn.class_name.startswith("Test"):
+            continue
+        else:
+            ev.add("unit_tests", "nose" if "nose" in imports and "pytest" not in imports else "pytest",
+                   py.path, fn.line, fn.qualname)
+            found = True
+    if not found:
+        return
+    model_calls = {"fit", "predict", "predict_proba", "evaluate", "score", "train", "generate", "invoke",
+                   "forward", "test", "validate", "transform"}
+    for fn in py.functions:
+        if not fn.name.startswith("test"):
+            continue
+        calls = ctx.calls_by_scope.get(fn.qualname, [])
+        uses_model = any(c.method in model_calls or "model" in c.qualname.lower() or "metric" in c.qualname.lower()
+                         for c in calls)
+        if not uses_model:
+            continue
+        for cmp in py.compares:
+            if cmp.scope != fn.qualname or cmp.context != "assert":
+                continue
+            numeric = [c for c in cmp.constants if isinstance(c, (int, float)) and not isinstance(c, bool)]
+            has_order = any(op in ("<", "<=", ">", ">=") for op in cmp.ops)
+            if has_order and (numeric or len(cmp.names) >= 2) and any(METRIC_NAME.search(n) for n in cmp.names):
+                ev.add("model_tests", "", py.path, cmp.line, f"assert in {fn.name}")
+
+
+def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
+    """Hyperparameters and paths read from config files: yaml/json/toml loaders on config-looking paths."""
+    py = ctx.py
+    reads_yaml = False
+    for call in py.calls:
+        name = call.qualname
+        if name in ("yaml.safe_load", "yaml.load", "yaml.full_load", "ruamel.yaml.YAML.load"):
+            reads_yaml = True
+            ev.add("_yaml_read", "yaml", py.path, call.line, name, call.cell)
+        elif name in ("json.load", "tomllib.load", "toml.load", "tomli.load"):
+            tool = "json" if name.startswith("json") else "toml"
+            ev.add("_json_toml_read", tool, py.path, call.line, name, call.cell)
+        if name == "open" and call.args and isinstance(call.args[0], str):
+            lit = call.args[0].lower()
+            if re.search(r"(param|config|conf|hparam|setting)[^/]*\.(ya?ml|json|toml)$", lit):
+                ev.add("_config_file_literal", lit.rsplit(".", 1)[-1].replace("yml", "yaml"), py.path, call.line,
+                       f"open({call.args[0]!r})", call.cell)
+    del reads_yaml
+    for cls in py.classes:
+        if (cls.name.endswith(("Config", "Settings", "Params", "Parameters", "Hyperparameters"))
+                and any(b in ("pydantic.BaseModel", "pydantic.main.BaseModel") for b in cls.bases)):
+            ev.add("_pydantic_config", "pydantic", py.path, cls.line, f"class {cls.name}(BaseModel)", cls.cell)
+
+
+def _drift_custom(ctx: FileContext, ev: Evidence) -> None:
+    for call in ctx.py.calls:
+        if call.qualname in _DRIFT_STATS and re.search(r"(?i)drift|shift|psi|monitor", call.scope + ctx.py.path):
+            ev.add("drift_detection", "custom", ctx.py.path, call.line, call.qualname, call.cell)
+    for fn in ctx.py.functions:
+        if re.search(r"(?i)(^|_)(psi|population_stability|detect_drift|data_drift|compute_drift)", fn.name):
+            ev.add("drift_detection", "custom", ctx.py.path, fn.line, f"def {fn.name}", fn.cell)
+
+
+def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
+    """A metric compared against a threshold that blocks registration, promotion or deployment."""
+    py = ctx.py
+    promote_scopes = {c.scope for c in py.calls if _REGISTRY_OR_DEPLOY.search(c.method)}
+    for cmp in py.compares:
+        if cmp.context not in ("if", "assert"):
+            continue
+        if not any(op in ("<", "<=", ">", ">=") for op in cmp.ops):
+            continue
+        if not any(METRIC_NAME.search(n) for n in cmp.names):
+            continue
+        if cmp.raises or cmp.scope in promote_scopes:
+            ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gate", cmp.cell)
+
+
+def _mlflow_signature(ctx: FileContext, ev: Evidence) -> None:
+    """bentoml/mlflow signatures passed by name (``signature=sig``) count; literal None does not."""
+    for call in ctx.py.calls:
+        if call.method == "log_model" and call.qualname.startswith("mlflow."):
+            sig = call.kw("signature")
+            if sig is not None and not (isinstance(sig, Expr) and sig.kind == "constant"):
+                ev.add("model_signature", "mlflow", ctx.py.path, call.line, "log_model(signature=...)", call.cell)
+
+
+def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
+    """Serving, health routes and request validation from the route table."""
+    pydantic_models: set[str] = set()
+    for ctx in index.contexts.values():
+        for cls in ctx.py.classes:
+            if any(b.startswith("pydantic") and b.endswith("BaseModel") for b in cls.bases):
+                pydantic_models.add(cls.name)
+    # transitive: classes deriving from a repository pydantic model
+    for _ in range(2):
+        for ctx in index.contexts.values():
+            for cls in ctx.py.classes:
+                if any(b.rsplit(".", 1)[-1] in pydantic_models for b in cls.bases):
+                    pydantic_models.add(cls.name)
+    for route in routes:
+        ev.add("serving", route.framework, route.file, route.line, f"{'/'.join(route.methods)} {route.path}")
+        if is_health_path(route.path):
+            ev.add("health_endpoint", "", route.file, route.line, f"route {route.path}")
+        ctx = index.contexts[route.file]
+        fn = ctx.functions.get(route.function)
+        if fn is None:
+            continue
+        for p in fn.params:
+            ann = p.annotation.rsplit(".", 1)[-1] if p.annotation else ""
+            if ann and (ann in pydantic_models or p.annotation.startswith("pydantic.")):
+                ev.add("input_validation", "pydantic", route.file, fn.line, f"{p.name}: {ann}")
+        for call in ctx.calls_by_scope.get(fn.qualname, []):
+            name = ctx.effective(call)
+            if name.endswith(".model_validate") or name.endswith(".parse_obj") or name.endswith(".parse_raw"):
+                head = name.rsplit(".", 1)[0].rsplit(".", 1)[-1]
+                if head in pydantic_models:
+                    ev.add("input_validation", "pydantic", route.file, call.line, name, call.cell)
+            elif name.endswith(".load") and "Schema" in name:
+                ev.add("input_validation", "marshmallow", route.file, call.line, name, call.cell)
+            elif name in ("jsonschema.validate",) or name.endswith("Validator.validate"):
+                ev.add("input_validation", "jsonschema", route.file, call.line, name, call.cell)
+            elif name.split(".")[-1] in pydantic_models:
+                ev.add("input_validation", "pydantic", route.file, call.line, f"{name}(...)", call.cell)
+    for ctx in index.contexts.values():
+        if ctx.py.is_test:
+            continue
+        for call in ctx.py.calls:
+            if call.qualname.startswith("bentoml.io.") and (call.has_kw("pydantic_model") or call.has_kw("schema")):
+                ev.add("input_validation", "bentoml", ctx.py.path, call.line, call.qualname, call.cell)
+                model = call.kw("pydantic_model")
+                if isinstance(model, Ref) and model.qualname.rsplit(".", 1)[-1] in pydantic_models:
+                    ev.add("input_validation", "pydantic", ctx.py.path, call.line, f"pydantic_model={model}", call.cell)
+
+
+def training_calls(py: PyFile, ctx: FileContext) -> list[Call]:
+    """Calls that fit a model: ``.fit``/``.train`` on model-like objects, trainers, boosting ``train``."""
+    out = []
+    for call in py.calls:
+        name = ctx.effective(call)
+        m = call.method
+        if m in ("fit", "fit_generator") and not re.search(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer|"
+                                                             r"tokenizer|pca|normali[sz]er", name):
+            out.append(call)
+        elif m == "train" and (re.search(r"(?i)trainer|xgboost|lightgbm|catboost|model", name)):
+            out.append(call)
+        elif name.endswith(".backward") and call.receiver and "loss" in call.receiver.lower():
+            out.append(call)
+    return out

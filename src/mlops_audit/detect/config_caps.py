@@ -1,0 +1,285 @@
+"""Capabilities evidenced by configuration: CI, Kubernetes, DVC, Hydra, Docker,
+Prometheus, Grafana, promptfoo, DeepSpeed and friends.
+
+Every check reads a parsed document (a ConfigDoc), never raw text: a shell
+command counts only when it is the value of a CI step, not when it is a word in
+a README.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from ..facts import ConfigDoc, Facts
+from .code_caps import CALL_INDEX
+from .evidence import Evidence
+
+__all__ = ["detect_configs", "ci_commands", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND"]
+
+CI_TOOLS = {
+    "github_actions": "github_actions", "gitlab_ci": "gitlab_ci", "circleci": "circleci",
+    "azure_pipelines": "azure_pipelines", "bitbucket_pipelines": "bitbucket_pipelines",
+    "buildkite": "buildkite", "travis": "travis", "drone": "drone", "jenkins": "jenkins",
+}
+TEST_COMMAND = re.compile(
+    r"(^|[\s;&|(/])(pytest|py\.test|tox|nox|unittest|nosetests|make\s+(test|check|tests)|"
+    r"(hatch|poetry|uv|pdm|pipenv)\s+run\s+(pytest|test|tox|nox)|python\d*(\.\d+)?\s+-m\s+(pytest|unittest)|"
+    r"bash\s+\S*test\S*\.sh|\./\S*test\S*\.sh|just\s+test)(\s|$|[;&|)])")
+TRAIN_COMMAND = re.compile(
+    r"(^|[\s;&|/])(\S*train\S*\.py|dvc\s+repro|dvc\s+exp\s+run|mlflow\s+run|kedro\s+run|zenml\s+pipeline\s+run|"
+    r"python\d*\s+-m\s+\S*train\S*|\S*retrain\S*|\S*pipeline\S*\.py|run\.py\s+.*train)")
+_K8S_AUTOSCALE = {"HorizontalPodAutoscaler": "k8s_hpa", "ScaledObject": "keda", "ScaledJob": "keda"}
+_TRAFFIC_KINDS = {"Rollout": "argo_rollouts", "Canary": "flagger"}
+
+
+def _walk(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """Every (key path, value) pair of a parsed document, depth first."""
+    yield path, data
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _walk(v, path + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _walk(v, path + (i,))
+
+
+def ci_commands(doc: ConfigDoc) -> Iterator[tuple[str, int]]:
+    """Shell commands a CI document runs, with their lines (GitHub run:, GitLab script:, generic steps)."""
+    for path, value in _walk(doc.data):
+        if not path:
+            continue
+        key = path[-1] if not isinstance(path[-1], int) else (path[-2] if len(path) > 1 else "")
+        if key in ("run", "script", "before_script", "after_script", "command", "commands", "cmd", "steps",
+                   "install", "test", "build", "inlineScript", "bash", "sh", "pwsh", "powershell"):
+            if isinstance(value, str):
+                yield value, doc.lines.get(path, doc.line)
+
+
+def detect_configs(facts: Facts, ev: Evidence) -> None:
+    for doc in facts.configs:
+        handler = _HANDLERS.get(doc.kind)
+        if handler is not None:
+            handler(doc, ev)
+        if doc.kind in CI_TOOLS:
+            _ci(doc, ev)
+        _hydra_and_targets(doc, ev)
+    for df in facts.dockerfiles:
+        line = df.instructions[0].line if df.instructions else 1
+        ev.add("containerized", "docker", df.path, line, "Dockerfile")
+        for ins in df.instructions:
+            if ins.instruction == "HEALTHCHECK" and "NONE" not in ins.value.upper():
+                ev.add("health_endpoint", "", df.path, ins.line, "HEALTHCHECK")
+    for pattern in facts.git.lfs_patterns:
+        if re.search(r"(?i)\.(csv|tsv|parquet|jsonl|json|feather|arrow|npy|npz|h5|hdf5|zip|tar|gz|xml|txt|avro)\b|data",
+                     pattern):
+            ev.add("data_versioning", "git_lfs", ".gitattributes", None, f"LFS rule {pattern}")
+
+
+def _ci(doc: ConfigDoc, ev: Evidence) -> None:
+    ev.add("ci", CI_TOOLS[doc.kind], doc.path, doc.line if doc.index == 0 else doc.line, doc.kind)
+    schedule = _schedule_line(doc)
+    trains = []
+    for cmd, line in ci_commands(doc):
+        if TEST_COMMAND.search(cmd):
+            ev.add("ci_runs_tests", "", doc.path, line, cmd.strip().splitlines()[0][:80])
+        if re.search(r"(^|\s)cml(\s|-)", cmd):
+            ev.add("ci", "cml", doc.path, line, "cml")
+        if TRAIN_COMMAND.search(cmd):
+            trains.append(line)
+    for path, value in _walk(doc.data):
+        if path and path[-1] == "uses" and isinstance(value, str) and "setup-cml" in value:
+            ev.add("ci", "cml", doc.path, doc.lines.get(path, doc.line), value)
+    if schedule is not None and trains:
+        ev.add("scheduled_retraining", doc.kind, doc.path, schedule, "scheduled CI job runs training")
+
+
+def _schedule_line(doc: ConfigDoc) -> int | None:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on:` key as True
+    if isinstance(on, dict) and "schedule" in on:
+        key = "on" if "on" in data else True
+        return doc.lines.get((key, "schedule"), doc.line)
+    if doc.kind == "gitlab_ci":
+        for path, value in _walk(data):
+            if isinstance(value, str) and "$CI_PIPELINE_SOURCE" in value and "schedule" in value:
+                return doc.lines.get(path, doc.line)
+    return None
+
+
+def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    kind = str(data.get("kind", ""))
+    api = str(data.get("apiVersion", ""))
+    if kind in _K8S_AUTOSCALE:
+        ev.add("autoscaling", _K8S_AUTOSCALE[kind], doc.path, doc.line, kind)
+    if kind in _TRAFFIC_KINDS:
+        ev.add("traffic_splitting", _TRAFFIC_KINDS[kind], doc.path, doc.line, kind)
+    if kind == "InferenceService":
+        ev.add("serving", "kserve", doc.path, doc.line, kind)
+        for path, value in _walk(data):
+            if path and path[-1] == "canaryTrafficPercent":
+                ev.add("traffic_splitting", "kserve", doc.path, doc.lines.get(path, doc.line), "canaryTrafficPercent")
+            if path and path[-1] in ("minReplicas", "maxReplicas", "scaleTarget", "scaleMetric"):
+                ev.add("autoscaling", "kserve", doc.path, doc.lines.get(path, doc.line), str(path[-1]))
+    if kind == "SeldonDeployment":
+        ev.add("serving", "seldon", doc.path, doc.line, kind)
+        predictors = (data.get("spec") or {}).get("predictors") if isinstance(data.get("spec"), dict) else None
+        if isinstance(predictors, list):
+            if sum(1 for p in predictors if isinstance(p, dict) and "traffic" in p) >= 2:
+                ev.add("traffic_splitting", "seldon", doc.path, doc.line, "predictor traffic")
+            for i, p in enumerate(predictors):
+                if isinstance(p, dict) and p.get("shadow") is True:
+                    ev.add("shadow_deployment", "seldon", doc.path,
+                           doc.lines.get(("spec", "predictors", i, "shadow"), doc.line), "shadow predictor")
+    if kind == "VirtualService":
+        for path, value in _walk(data):
+            if path and path[-1] == "mirror":
+                ev.add("shadow_deployment", "istio", doc.path, doc.lines.get(path, doc.line), "mirror")
+            if path and path[-1] == "route" and isinstance(value, list) and sum(
+                    1 for r in value if isinstance(r, dict) and "weight" in r) >= 2:
+                ev.add("traffic_splitting", "istio", doc.path, doc.lines.get(path, doc.line), "weighted routes")
+    if kind == "PrometheusRule":
+        if any(path and path[-1] == "alert" for path, _ in _walk(data)):
+            ev.add("alerting", "prometheus_rules", doc.path, doc.line, kind)
+    if kind in ("Workflow", "CronWorkflow", "WorkflowTemplate") and "argoproj" in api:
+        ev.add("pipeline_orchestration", "argo_workflows", doc.path, doc.line, kind)
+    if kind in ("CronJob", "CronWorkflow"):
+        text = " ".join(str(v) for _, v in _walk(data) if isinstance(v, str))
+        if TRAIN_COMMAND.search(text) or re.search(r"(?i)train", text):
+            ev.add("scheduled_retraining", "k8s_cronjob", doc.path, doc.line, kind)
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod"):
+        for path, _ in _walk(data):
+            if path and path[-1] in ("livenessProbe", "readinessProbe", "startupProbe"):
+                ev.add("health_endpoint", "", doc.path, doc.lines.get(path, doc.line), str(path[-1]))
+    if kind == "Service" and "serving.knative.dev" in api:
+        for path, _ in _walk(data):
+            if path and isinstance(path[-1], str) and path[-1].startswith("autoscaling.knative.dev"):
+                ev.add("autoscaling", "knative", doc.path, doc.lines.get(path, doc.line), path[-1])
+    if kind == "Ingress":
+        for path, value in _walk(data):
+            if path and isinstance(path[-1], str) and path[-1].endswith("canary-weight"):
+                ev.add("traffic_splitting", "nginx", doc.path, doc.lines.get(path, doc.line), path[-1])
+
+
+def _dvc(doc: ConfigDoc, ev: Evidence) -> None:
+    if doc.kind == "dvc_yaml":
+        data = doc.data if isinstance(doc.data, dict) else {}
+        if isinstance(data.get("stages"), dict) and data["stages"]:
+            ev.add("pipeline_orchestration", "dvc_pipelines", doc.path, doc.lines.get(("stages",), doc.line), "dvc stages")
+        return
+    ev.add("data_versioning", "dvc", doc.path, doc.line, doc.kind)
+
+
+def _simple(capability: str, tool: str):
+    def handler(doc: ConfigDoc, ev: Evidence) -> None:
+        ev.add(capability, tool, doc.path, doc.line, doc.kind)
+    return handler
+
+
+def _compose(doc: ConfigDoc, ev: Evidence) -> None:
+    if isinstance(doc.data, dict) and doc.data.get("services"):
+        ev.add("containerized", "docker_compose", doc.path, doc.line, "compose services")
+
+
+def _prom_rules(doc: ConfigDoc, ev: Evidence) -> None:
+    if any(path and path[-1] == "alert" for path, _ in _walk(doc.data)):
+        ev.add("alerting", "prometheus_rules", doc.path, doc.line, "alert rules")
+
+
+def _grafana(doc: ConfigDoc, ev: Evidence) -> None:
+    ev.add("dashboards", "grafana", doc.path, doc.line, "Grafana dashboard")
+    if any(path and path[-1] == "alert" for path, _ in _walk(doc.data)):
+        ev.add("alerting", "grafana", doc.path, doc.line, "panel alert")
+
+
+def _generic(doc: ConfigDoc, ev: Evidence) -> None:
+    """Structured settings that mark a capability wherever they appear: DeepSpeed, accelerate, alertmanager."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    if "zero_optimization" in data or ("train_micro_batch_size_per_gpu" in data):
+        ev.add("distributed_training", "deepspeed", doc.path, doc.lines.get(("zero_optimization",), doc.line),
+               "DeepSpeed config")
+        for key in ("fp16", "bf16"):
+            sub = data.get(key)
+            if isinstance(sub, dict) and sub.get("enabled") is True:
+                ev.add("mixed_precision", "deepspeed", doc.path, doc.lines.get((key,), doc.line), f"{key}.enabled")
+    if data.get("distributed_type") in ("MULTI_GPU", "DEEPSPEED", "FSDP", "MULTI_NPU", "TPU", "MULTI_XPU"):
+        ev.add("distributed_training", "accelerate", doc.path, doc.lines.get(("distributed_type",), doc.line),
+               "accelerate config")
+    if data.get("mixed_precision") in ("fp16", "bf16") and "distributed_type" in data:
+        ev.add("mixed_precision", "accelerate", doc.path, doc.lines.get(("mixed_precision",), doc.line),
+               "accelerate config")
+    if "receivers" in data and "route" in data:
+        ev.add("alerting", "alertmanager", doc.path, doc.line, "Alertmanager config")
+    if isinstance(data.get("autoscaling_config"), dict):
+        ev.add("autoscaling", "ray_serve", doc.path, doc.lines.get(("autoscaling_config",), doc.line), "autoscaling_config")
+    if doc.path.rsplit("/", 1)[-1] == "bentofile.yaml" and isinstance(data.get("docker"), dict):
+        ev.add("containerized", "docker", doc.path, doc.lines.get(("docker",), doc.line), "bentofile docker")
+
+
+def _hydra_and_targets(doc: ConfigDoc, ev: Evidence) -> None:
+    """Hydra ``_target_`` instantiations count as calls; Lightning trainer strategy/precision keys count too."""
+    data = doc.data
+    if not isinstance(data, (dict, list)):
+        return
+    for path, value in _walk(data):
+        if not path or not isinstance(path[-1], str):
+            continue
+        key = path[-1]
+        line = doc.lines.get(path, doc.line)
+        if key == "_target_" and isinstance(value, str):
+            for capability, tool in CALL_INDEX.match(value):
+                if capability in ("experiment_tracking", "hyperparameter_search", "distributed_training",
+                                  "mixed_precision", "data_validation", "drift_detection", "model_registry"):
+                    ev.add(capability, tool, doc.path, line, f"_target_: {value}")
+        elif key == "strategy" and isinstance(value, str) and _near_trainer(path, data):
+            v = value.lower()
+            for prefix, tool in (("ddp", "ddp"), ("fsdp", "fsdp"), ("deepspeed", "deepspeed")):
+                if v.startswith(prefix):
+                    ev.add("distributed_training", tool, doc.path, line, f"strategy: {value}")
+                    ev.add("distributed_training", "lightning", doc.path, line, "Lightning Trainer strategy")
+        elif key == "precision" and isinstance(value, (str, int)) and _near_trainer(path, data):
+            v = str(value).lower()
+            if v.startswith(("16", "bf16")):
+                ev.add("mixed_precision", "lightning", doc.path, line, f"precision: {value}")
+        elif key == "sweeper" or (isinstance(value, str) and "optuna" in value and key in ("override hydra/sweeper",)):
+            if isinstance(value, (str, dict)) and "optuna" in str(value).lower():
+                ev.add("hyperparameter_search", "optuna", doc.path, line, "Hydra Optuna sweeper")
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    if isinstance(defaults, list):
+        for i, item in enumerate(defaults):
+            if isinstance(item, dict):
+                for k, v in item.items():
+                    if "sweeper" in str(k) and "optuna" in str(v).lower():
+                        ev.add("hyperparameter_search", "optuna", doc.path, doc.lines.get(("defaults", i), doc.line),
+                               "Hydra Optuna sweeper")
+
+
+def _near_trainer(path: tuple, data: Any) -> bool:
+    """A strategy/precision key belongs to a Lightning Trainer config (by its _target_ or its place)."""
+    parent: Any = data
+    for key in path[:-1]:
+        parent = parent[key] if isinstance(parent, (dict, list)) else None
+    if isinstance(parent, dict):
+        target = str(parent.get("_target_", ""))
+        if "Trainer" in target or "lightning" in target:
+            return True
+    return any(isinstance(k, str) and "trainer" in k.lower() for k in path[:-1])
+
+
+def _promptfoo(doc: ConfigDoc, ev: Evidence) -> None:
+    ev.add("llm_evaluation", "promptfoo", doc.path, doc.line, "promptfoo config")
+
+
+_HANDLERS = {
+    "k8s": _k8s,
+    "dvc_yaml": _dvc, "dvc_file": _dvc, "dvc_config": _dvc, "dvc_lock": _dvc,
+    "mlproject": _simple("pipeline_orchestration", "mlflow_projects"),
+    "kedro": _simple("pipeline_orchestration", "kedro"),
+    "compose": _compose,
+    "prometheus_rules": _prom_rules,
+    "grafana_dashboard": _grafana,
+    "promptfoo": _promptfoo,
+    "json": _generic, "yaml": _generic, "params": _generic, "hydra": _generic, "toml": _generic,
+}

@@ -1,0 +1,167 @@
+"""Per-file views derived once from facts and shared by detect/ and rules/.
+
+* variable types: ``client = MlflowClient()`` lets ``client.create_model_version``
+  be read as ``mlflow.MlflowClient.create_model_version``;
+* optional integrations: a module imported only inside ``try/except
+  ImportError`` is an integration a library offers, not a tool the project uses;
+* the repository's own modules, so calls can be followed into helpers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator
+
+from ..facts import Call, Expr, Facts, Function, PyFile
+from .matcher import normalize_qualname
+
+__all__ = ["FileContext", "RepoIndex", "effective_name"]
+
+
+@dataclass
+class FileContext:
+    """Derived, per-file facts. Built lazily, cached for the whole audit."""
+
+    py: PyFile
+
+    @cached_property
+    def var_types(self) -> dict[str, str]:
+        """Local name -> qualified callee of the call that created it (last assignment wins)."""
+        types: dict[str, str] = {}
+        for a in self.py.assigns:
+            v = a.value
+            if isinstance(v, Expr) and v.kind == "call" and v.callee:
+                types[a.target] = normalize_qualname(v.callee)
+        return types
+
+    @cached_property
+    def guarded_modules(self) -> frozenset[str]:
+        """Top-level modules this file imports only inside ``try/except ImportError``."""
+        guarded: set[str] = set()
+        plain: set[str] = set()
+        for imp in self.py.imports:
+            root = imp.module.split(".", 1)[0]
+            (guarded if imp.guarded else plain).add(root)
+        return frozenset(guarded - plain)
+
+    @cached_property
+    def functions(self) -> dict[str, Function]:
+        return {f.qualname: f for f in self.py.functions}
+
+    @cached_property
+    def calls_by_scope(self) -> dict[str, list[Call]]:
+        out: dict[str, list[Call]] = {}
+        for c in self.py.calls:
+            out.setdefault(c.scope, []).append(c)
+        return out
+
+    def effective(self, call: Call) -> str:
+        return effective_name(call, self.var_types)
+
+
+def effective_name(call: Call, var_types: dict[str, str]) -> str:
+    """The call's qualified name, with a local receiver replaced by its constructor's name."""
+    name = normalize_qualname(call.qualname)
+    if call.receiver and call.receiver in var_types and name.startswith(call.receiver + "."):
+        return var_types[call.receiver] + name[len(call.receiver):]
+    return name
+
+
+def _module_names(path: str) -> list[str]:
+    """Importable names of a repository file: ``src/pkg/mod.py`` -> ``src.pkg.mod``, ``pkg.mod``."""
+    if not path.endswith(".py"):
+        return []
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts:
+        return []
+    names = [".".join(parts)]
+    for i in range(1, len(parts)):
+        names.append(".".join(parts[i:]))
+    return names
+
+
+@dataclass
+class RepoIndex:
+    """All code units of the target with their contexts, and a module-name index for call following."""
+
+    facts: Facts
+    contexts: dict[str, FileContext] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for unit in self.facts.code_units(include_tests=True):
+            self.contexts[unit.path] = FileContext(unit)
+
+    def ctx(self, path: str) -> FileContext:
+        return self.contexts[path]
+
+    @cached_property
+    def modules(self) -> dict[str, str]:
+        """Dotted module name -> path; shorter (less qualified) names lose ties to exact ones."""
+        out: dict[str, str] = {}
+        for py in self.facts.python:
+            for i, name in enumerate(_module_names(py.path)):
+                if i == 0 or name not in out:
+                    out[name] = py.path
+        return out
+
+    def resolve_function(self, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
+        """The repository function a call lands in: same file, ``self.method``, or an imported module."""
+        name = call.qualname
+        if "." not in name:
+            fn = ctx.functions.get(name)
+            return (ctx, fn) if fn else None
+        head, _, method = name.rpartition(".")
+        if head == "self" or head == "cls":
+            cls = call.scope.split(".")[0]
+            fn = ctx.functions.get(f"{cls}.{method}")
+            return (ctx, fn) if fn else None
+        if head in ctx.var_types:  # instance of a local class: obj = Model(); obj.predict()
+            cls = ctx.var_types[head].rsplit(".", 1)[-1]
+            fn = ctx.functions.get(f"{cls}.{method}")
+            if fn:
+                return ctx, fn
+        # imported repository module: pkg.utils.load_model -> (pkg/utils.py, load_model)
+        parts = normalize_qualname(name).split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            path = self.modules.get(".".join(parts[:cut]))
+            if path is None:
+                continue
+            rest = ".".join(parts[cut:])
+            other = self.contexts.get(path)
+            if other is None:
+                return None
+            fn = other.functions.get(rest)
+            return (other, fn) if fn else None
+        return None
+
+    def reachable_calls(self, ctx: FileContext, function: Function, depth: int = 2
+                        ) -> Iterator[tuple[FileContext, Call, tuple[str, ...]]]:
+        """Calls made by ``function`` and, up to ``depth`` levels, by repository helpers it calls.
+
+        Yields (context, call, chain) where chain names the helpers followed.
+        """
+        seen: set[tuple[str, str]] = set()
+        stack = [(ctx, function, (), 0)]
+        while stack:
+            cur_ctx, fn, chain, level = stack.pop()
+            key = (cur_ctx.py.path, fn.qualname)
+            if key in seen:
+                continue
+            seen.add(key)
+            for call in self._calls_in(cur_ctx, fn):
+                yield cur_ctx, call, chain
+                if level < depth:
+                    target = self.resolve_function(cur_ctx, call)
+                    if target is not None:
+                        stack.append((target[0], target[1], chain + (target[1].qualname,), level + 1))
+
+    @staticmethod
+    def _calls_in(ctx: FileContext, fn: Function) -> list[Call]:
+        out = list(ctx.calls_by_scope.get(fn.qualname, ()))
+        prefix = fn.qualname + "."
+        for scope, calls in ctx.calls_by_scope.items():
+            if scope.startswith(prefix):  # nested functions and lambdas inside the handler
+                out.extend(calls)
+        return out

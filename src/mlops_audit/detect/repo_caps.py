@@ -1,0 +1,132 @@
+"""Capabilities that are facts about the repository as a whole: dependency pins
+and lock files, model files in git, model cards, prompt files, and the
+configuration system (decided from several weaker signals together).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from ..facts import Facts, Requirement
+from .evidence import Evidence
+
+__all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file"]
+
+_MODEL_EXT = {".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras", ".pkl", ".pickle", ".joblib", ".onnx",
+              ".safetensors", ".pb", ".tflite", ".mlmodel", ".gguf", ".sav"}
+_BIN_WEIGHTS = re.compile(r"(?i)(pytorch_model|model|weights?|adapter_model|checkpoint|ckpt)[^/]*\.bin$")
+_CARD_NAMES = {"model_card.md", "modelcard.md", "model-card.md", "model_card.yaml", "model_card.json"}
+_PROMPT_DIR = re.compile(r"(^|/)prompts?(/|$)|(^|/)prompt_templates?(/|$)")
+_NON_RUNTIME_REQ = re.compile(r"(?i)(^|/|[-_.])(dev|test|tests|testing|lint|docs?|ci|style|typing|mypy|build)"
+                              r"([-_.]|/|$)")
+
+
+def is_model_file(path: str) -> bool:
+    p = PurePosixPath(path)
+    suffix = p.suffix.lower()
+    if suffix in _MODEL_EXT:
+        return True
+    return suffix == ".bin" and bool(_BIN_WEIGHTS.search(p.name))
+
+
+def model_files(facts: Facts) -> list[tuple[str, int]]:
+    return [(f.path, f.size) for f in facts.files if is_model_file(f.path)]
+
+
+def runtime_requirements(facts: Facts) -> list[tuple[str, Requirement]]:
+    """Direct runtime dependencies: main groups of manifests that are not dev/test/docs files."""
+    out = []
+    for m in facts.manifests:
+        if m.kind == "requirements" and _NON_RUNTIME_REQ.search(PurePosixPath(m.path).stem + "/"):
+            continue
+        if m.kind == "requirements" and _NON_RUNTIME_REQ.search(str(PurePosixPath(m.path).parent) + "/"):
+            continue
+        for r in m.requirements:
+            if r.group == "main" and r.name not in ("python", "pip"):
+                out.append((m.path, r))
+    return out
+
+
+def detect_repo(facts: Facts, ev: Evidence) -> None:
+    _locks_and_pins(facts, ev)
+    _model_files(facts, ev)
+    _model_card(facts, ev)
+    _prompt_files(facts, ev)
+    _config_management(facts, ev)
+
+
+def _locks_and_pins(facts: Facts, ev: Evidence) -> None:
+    for lock in facts.locks:
+        ev.add("lock_file", lock.tool, lock.path, 1, f"{lock.tool} lock")
+    reqs = runtime_requirements(facts)
+    if not reqs:
+        return
+    unpinned = [(p, r) for p, r in reqs if not r.pinned]
+    if not unpinned:
+        first = reqs[0]
+        ev.add("pinned_dependencies", "", first[0], first[1].line, f"{len(reqs)} direct dependencies pinned")
+    elif facts.locks:
+        ev.add("pinned_dependencies", "", facts.locks[0].path, 1, "a lock file fixes the resolved versions")
+
+
+def _model_files(facts: Facts, ev: Evidence) -> None:
+    git = facts.git
+    if not git.is_repo:
+        return
+    lfs = set(git.lfs_files)
+    for path, size in model_files(facts):
+        if path in git.tracked and path not in lfs:
+            ev.add("model_artifacts_in_git", "", path, None, f"{size} bytes tracked by git")
+
+
+def _model_card(facts: Facts, ev: Evidence) -> None:
+    for f in facts.files:
+        name = f.path.rsplit("/", 1)[-1].lower()
+        if name in _CARD_NAMES or (name.endswith(".md") and "model_card" in name):
+            ev.add("model_card", "", f.path, 1, "model card")
+    for path, text in facts.texts.items():
+        if not path.lower().endswith("readme.md") or not text.startswith("---"):
+            continue
+        end = text.find("\n---", 3)
+        if end < 0:
+            continue
+        front = text[3:end]
+        if re.search(r"(?m)^(model-index|model_name|pipeline_tag|base_model)\s*:", front):
+            ev.add("model_card", "huggingface_hub", path, 1, "Hugging Face model card metadata")
+
+
+def _prompt_files(facts: Facts, ev: Evidence) -> None:
+    for f in facts.files:
+        lower = f.path.lower()
+        if f.kind == "prompt" or lower.endswith(".prompt") or (
+                _PROMPT_DIR.search(lower) and PurePosixPath(lower).suffix in
+                {".txt", ".md", ".yaml", ".yml", ".json", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache"}):
+            if "/docs/" in "/" + lower or lower.startswith("docs/"):
+                continue
+            ev.add("prompt_files", "", f.path, 1, "prompt file")
+
+
+def _config_management(facts: Facts, ev: Evidence) -> None:
+    """yaml/json/toml configs count when code reads them; pydantic config models count as a config system."""
+    config_docs = [d for d in facts.configs if d.kind in ("params", "hydra", "kedro", "yaml")
+                   and not d.path.startswith(".github/")]
+    if ev.present("_yaml_read") and config_docs:
+        for h in ev.hits("_yaml_read")[:3]:
+            ev.add("config_management", "yaml", h.path, h.line, h.detail, h.cell)
+        ev.add("config_management", "yaml", config_docs[0].path, 1, "config file")
+    for h in ev.hits("_config_file_literal"):
+        ev.add("config_management", h_tool(ev, "_config_file_literal", h.detail), h.path, h.line, h.detail, h.cell)
+    if ev.present("_pydantic_config") and (config_docs or ev.present("_yaml_read")):
+        for h in ev.hits("_pydantic_config")[:3]:
+            ev.add("config_management", "pydantic", h.path, h.line, h.detail, h.cell)
+    params = [d for d in facts.configs if d.kind == "dvc_yaml" and isinstance(d.data, dict)
+              and any(isinstance(s, dict) and s.get("params") for s in (d.data.get("stages") or {}).values())]
+    for d in params:
+        ev.add("config_management", "yaml", d.path, d.line, "dvc stage params")
+
+
+def h_tool(ev: Evidence, capability: str, detail: str) -> str:
+    for ext in ("yaml", "json", "toml"):
+        if detail.rstrip("')\"").endswith(ext) or f".{ext}" in detail or (ext == "yaml" and ".yml" in detail):
+            return ext
+    return "yaml"

@@ -1,0 +1,183 @@
+"""Scoring: findings + inventory + stakes -> per-area scores, maturity, automation
+level, verdict, recommendations and roadmap.
+
+Scorecard-style: an area that does not apply is ``not_applicable``, never a
+silent pass or a fail. Maturity counts the seven areas of the review
+(tracking, registry, serving, monitoring, automation/retraining, rollout, data
+quality) over those that apply, mapped onto Initial / Defined / Measured /
+Optimizing. The six-principle view (automation, versioning, tracking, testing,
+monitoring, reproducibility) is reported beside it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .applicability import AREAS
+from .model import AreaScore, Finding, Maturity, Recommendation, Roadmap, Severity, Summary
+
+if TYPE_CHECKING:
+    from .config import AuditConfig
+    from .detect import Detection
+
+__all__ = ["score", "MATURITY_AREAS", "PRINCIPLES", "maturity_level", "automation_level", "verdict_of",
+           "PRIORITY_POLICY"]
+
+MATURITY_AREAS = ("tracking", "registry", "serving", "monitoring", "automation", "rollout", "data_quality")
+PRINCIPLES = {
+    "automation": ("automation",),
+    "versioning": ("versioning", "registry"),
+    "experiment_tracking": ("tracking",),
+    "testing": ("testing",),
+    "monitoring": ("monitoring", "serving"),
+    "reproducibility": ("reproducibility",),
+}
+PRIORITY_POLICY = {
+    "critical": "fix before the next deployment",
+    "high": "fix within the current sprint",
+    "medium": "put on the backlog",
+    "low": "fix when convenient",
+    "info": "for information",
+}
+_WEIGHT = {Severity.CRITICAL: 4.0, Severity.HIGH: 2.0, Severity.MEDIUM: 0.8, Severity.LOW: 0.25, Severity.INFO: 0.0}
+_LEVELS = ((7, "Optimizing"), (5, "Measured"), (3, "Defined"), (0, "Initial"))
+
+
+def maturity_level(n: int) -> str:
+    for floor, name in _LEVELS:
+        if n >= floor:
+            return name
+    return "Initial"
+
+
+def _area_score(findings: list[Finding]) -> tuple[str, float]:
+    penalty = 0.0
+    by_rule: dict[str, int] = {}
+    for f in findings:
+        # repeated hits of one rule weigh less than distinct problems
+        n = by_rule.get(f.rule, 0)
+        penalty += _WEIGHT[f.severity] / (1 + n)
+        by_rule[f.rule] = n + 1
+    value = round(max(0.0, 10.0 - penalty), 1)
+    severities = {f.severity for f in findings}
+    if Severity.CRITICAL in severities or value < 4:
+        return "fail", value
+    if Severity.HIGH in severities or value < 8:
+        return "partial", value
+    return "pass", value
+
+
+def automation_level(detection: "Detection") -> int:
+    """0 manual, 1 pipeline, 2 CI/CD, 3 continuous training."""
+    caps = detection.inventory.capabilities
+    level = 0
+    if caps["pipeline_orchestration"].present:
+        level = 1
+        if caps["ci"].present and caps["ci_runs_tests"].present:
+            level = 2
+        if caps["scheduled_retraining"].present:
+            level = 3 if level == 2 else max(level, 2)
+    return level
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    severities = {f.severity for f in findings}
+    if Severity.CRITICAL in severities:
+        return "NOT_READY"
+    if Severity.HIGH in severities:
+        return "NEEDS_ATTENTION"
+    return "READY"
+
+
+def _maturity(areas: dict[str, AreaScore]) -> tuple[int, list[str]]:
+    applicable = [a for a in MATURITY_AREAS if areas[a].applicable]
+    if not applicable:
+        return 0, []
+    points = sum(1.0 if areas[a].status == "pass" else 0.5 if areas[a].status == "partial" else 0.0
+                 for a in applicable)
+    n = int(round(7 * points / len(applicable)))
+    weakest = sorted((a for a in applicable if areas[a].status != "pass"), key=lambda a: areas[a].score)
+    return n, weakest
+
+
+def _next_step(n: int, weakest: list[str], areas: dict[str, AreaScore], findings: list[Finding]) -> str:
+    if n >= 7:
+        return "Optimizing: keep the gates green and review the roadmap quarterly."
+    target = next(floor for floor, _ in sorted(_LEVELS) if floor > n) if n < 7 else 7
+    name = maturity_level(target)
+    focus = weakest[:3]
+    worst = [f for f in findings if f.area in focus and f.severity.rank >= Severity.HIGH.rank]
+    rules = list(dict.fromkeys(f.rule for f in worst))[:4]
+    what = ", ".join(focus) if focus else "the open findings"
+    by = f" ({', '.join(rules)})" if rules else ""
+    return f"Reach {name} ({target}/7) by fixing the {what} gaps{by}."
+
+
+def score(findings: list[Finding], detection: "Detection", applicable: dict[str, bool], stakes: str,
+          config: "AuditConfig"):
+    from .applicability import applicability_reason
+
+    by_area: dict[str, list[Finding]] = {a: [] for a in AREAS}
+    for f in findings:
+        by_area.setdefault(f.area, []).append(f)
+    areas: dict[str, AreaScore] = {}
+    for area in AREAS:
+        if config.areas and area not in config.areas:
+            areas[area] = AreaScore(status="not_applicable", score=0.0, applicable=False, findings=0,
+                                    reason="not part of this targeted audit")
+            continue
+        if not applicable.get(area, True):
+            reason = "disabled by configuration" if area in config.applicability else \
+                applicability_reason(area, None, detection)[1]  # type: ignore[arg-type]
+            areas[area] = AreaScore(status="not_applicable", score=0.0, applicable=False, findings=0, reason=reason)
+            continue
+        status, value = _area_score(by_area[area])
+        areas[area] = AreaScore(status=status, score=value, applicable=True, findings=len(by_area[area]))
+    n, weakest = _maturity(areas)
+    counts = {s.value: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity.value] += 1
+    summary = Summary(
+        verdict=verdict_of(findings),  # type: ignore[arg-type]
+        maturity=Maturity(score=n, max=7, level=maturity_level(n), next_step=_next_step(n, weakest, areas, findings)),
+        automation_level=automation_level(detection), stakes=stakes,  # type: ignore[arg-type]
+        counts=counts,
+    )
+    return areas, summary, _recommendations(findings), _roadmap(findings)
+
+
+def _principle_of(area: str) -> str:
+    for name, areas in PRINCIPLES.items():
+        if area in areas:
+            return name
+    return area
+
+
+def _recommendations(findings: list[Finding]) -> list[Recommendation]:
+    from .rules import REGISTRY
+
+    recs: dict[str, Recommendation] = {}
+    for f in findings:
+        if f.rule in recs:
+            continue
+        meta = REGISTRY[f.rule].meta if f.rule in REGISTRY else None
+        recs[f.rule] = Recommendation(
+            principle=(meta.principle if meta and meta.principle else _principle_of(f.area)),
+            gap=f.title, priority=f"{f.severity.value}: {PRIORITY_POLICY[f.severity.value]}",
+            recommendation=f.remediation, implementation=(meta.good if meta else ""),
+            tools=list(meta.tools) if meta else [], rules=[f.rule],
+        )
+    return list(recs.values())
+
+
+def _roadmap(findings: list[Finding]) -> Roadmap:
+    immediate: dict[str, int] = {}
+    short: dict[str, int] = {}
+    medium: dict[str, int] = {}
+    for f in findings:
+        bucket = immediate if f.severity == Severity.CRITICAL else short if f.severity == Severity.HIGH else medium
+        key = f"{f.rule} {f.title}"
+        bucket[key] = bucket.get(key, 0) + 1
+
+    def items(d: dict[str, int]) -> list[str]:
+        return [k + (f" ({n} places)" if n > 1 else "") for k, n in d.items()]
+    return Roadmap(immediate=items(immediate), short_term=items(short), medium_term=items(medium))

@@ -6,7 +6,8 @@ import time
 from typing import Callable
 
 from . import __version__
-from .collect import CollectOptions, collect
+from .collect import CollectOptions, plan
+from .collect.gitstate import git_state
 from .config import AuditConfig
 from .detect import detect
 from .model import Inspection, Report, SkippedFile, Target, ToolInfo
@@ -25,9 +26,24 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
     target = os.fspath(path)
     if not os.path.isdir(target):
         raise NotADirectoryError(f"not a directory: {target}")
-    facts = collect(target, CollectOptions(use_cache=config.use_cache, jobs=config.jobs,
-                                           exclude=config.exclude_matcher(), progress=progress),
-                    version=__version__)
+    collect_plan = plan(target, CollectOptions(use_cache=config.use_cache, jobs=config.jobs,
+                                               exclude=config.exclude_matcher(), progress=progress),
+                        version=__version__)
+    memo_key = collect_plan.unchanged_key(extra=f"{git_state(target)}\0{config!r}") if config.use_cache else None
+    if memo_key is not None:
+        cached = collect_plan.cache.read_memo(memo_key)
+        if cached is not None:
+            try:
+                report = Report.model_validate_json(cached)
+            except ValueError:
+                report = None
+            if report is not None:
+                inspection = report.inspection.model_copy(update={
+                    "duration_seconds": round(time.perf_counter() - started, 3),
+                    "cached_files": len(collect_plan.stats)})
+                return report.model_copy(update={"inspection": inspection,
+                                                 "target": report.target.model_copy(update={"path": target})})
+    facts = collect_plan.run()
     detection = detect(facts)
     from .engine import evaluate
 
@@ -42,9 +58,14 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
         duration_seconds=round(time.perf_counter() - started, 3),
         cached_files=facts.cached_files,
     )
-    return Report(
+    report = Report(
         tool=ToolInfo(version=__version__),
         target=Target(path=target, commit=facts.git.head, dirty=facts.git.dirty),
         inventory=detection.inventory, findings=findings, areas=areas, summary=summary,
         inspection=inspection, recommendations=recommendations, roadmap=roadmap,
     )
+    if config.use_cache:
+        key = collect_plan.unchanged_key(extra=f"{git_state(target)}\0{config!r}")
+        if key is not None:
+            collect_plan.cache.write_memo(key, report.model_dump_json())
+    return report

@@ -63,5 +63,21 @@ def scan(path: str, formats: tuple[str, ...], outputs: tuple[str, ...], no_cache
     sys.exit(EXIT_OK)
 
 
+def _register_commands() -> None:
+    """Sub-commands live in mlops_audit.commands.*; each module exposes ``command``."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        cmd = getattr(module, "command", None)
+        if cmd is not None:
+            main.add_command(cmd)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

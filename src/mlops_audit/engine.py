@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from .applicability import applicable_areas, detect_stakes
 from .model import Finding, Location, Severity
-from .rules import RuleContext, all_rules
+from .rules import REGISTRY, RuleContext, all_rules
 from .rules._base import Hit, Rule
+from .suppress import UNUSED_SUPPRESSION, apply_suppressions
 
 if TYPE_CHECKING:
     from .config import AuditConfig
@@ -81,6 +82,7 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
     ctx = RuleContext(facts=facts, detection=detection, config=config, stakes=stakes)
     findings: list[Finding] = []
     notes: list[str] = []
+    ran: set[str] = set()
     for rule in all_rules():
         meta = rule.meta
         if not config.rule_enabled(meta.id):
@@ -89,23 +91,35 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
             continue
         if not applicable.get(meta.area, True):
             continue
-        seen: dict[str, int] = {}
         try:
             hits = list(rule.check(ctx))
         except Exception as exc:  # one broken rule must not sink the report
             notes.append(f"rule {meta.id} failed: {type(exc).__name__}: {exc}")
             continue
-        for hit in hits:
-            if config.ignored_at(meta.id, hit.path):
-                continue
-            k = f"{hit.path}\0{hit.key or hit.message}"
-            seen[k] = seen.get(k, 0) + 1
-            findings.append(_finding(rule, hit, ctx, seen[k] - 1))
-    findings = _dedupe(findings)
+        ran.add(meta.id)
+        findings.extend(_findings_of(rule, hits, ctx))
+    # inline suppressions (suppress.py): counted, never silently dropped; unused ones reported
+    findings, suppressed, unused = apply_suppressions(_dedupe(findings), facts.suppressions, ran, REGISTRY.keys())
+    if UNUSED_SUPPRESSION in ran:
+        findings.extend(_findings_of(REGISTRY[UNUSED_SUPPRESSION], unused, ctx))
     findings.sort(key=lambda f: (-f.severity.rank, f.area, f.rule,
                                  f.location.path if f.location else "", (f.location.line or 0) if f.location else 0))
     areas, summary, recommendations, roadmap = score(findings, detection, applicable, stakes, config)
+    summary = summary.model_copy(update={"suppressed": suppressed})
     return findings, areas, summary, recommendations, roadmap, notes
+
+
+def _findings_of(rule: Rule, hits: list[Hit], ctx: RuleContext) -> list[Finding]:
+    """Findings of one rule's hits: per-path ignores applied, repeated keys numbered for the fingerprint."""
+    out: list[Finding] = []
+    seen: dict[str, int] = {}
+    for hit in hits:
+        if ctx.config.ignored_at(rule.meta.id, hit.path):
+            continue
+        k = f"{hit.path}\0{hit.key or hit.message}"
+        seen[k] = seen.get(k, 0) + 1
+        out.append(_finding(rule, hit, ctx, seen[k] - 1))
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -21,7 +21,7 @@ __all__ = [
     "ClassDef", "StringBuild", "Assign", "Compare", "PyFile", "Cell", "Notebook",
     "Requirement", "Manifest", "LockFile", "ConfigDoc", "DockerInstruction",
     "Dockerfile", "GitBlob", "GitFacts", "Skipped", "FileEntry", "Facts",
-    "is_test_path",
+    "is_test_path", "Suppression",
 ]
 
 
@@ -212,7 +212,6 @@ class PyFile:
     strings: tuple[StringBuild, ...] = ()
     assigns: tuple[Assign, ...] = ()
     compares: tuple[Compare, ...] = ()
-    module_attrs: tuple[str, ...] = ()   # resolved attribute/name references, deduplicated
     has_main: bool = False
     main_line: int | None = None
     syntax_error: str | None = None
@@ -367,6 +366,23 @@ class GitFacts:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """An inline ``# mlops-audit: ignore[ID, ...] -- reason`` comment (see suppress.py).
+
+    ``line`` is the comment's line (within ``cell`` for notebooks); ``target``
+    the line it covers: the same line for a trailing comment, the next code
+    line for a comment standing alone. ``error`` explains a malformed one.
+    """
+
+    line: int
+    ids: tuple[str, ...]
+    reason: str
+    target: int
+    cell: int | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str   # size | binary | encoding | syntax | ignored | symlink | unreadable | parse
@@ -407,6 +423,7 @@ class Facts:
     skipped: tuple[Skipped, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)  # small prose files rules may need (README, MODEL_CARD)
     cached_files: int = 0
+    suppressions: Mapping[str, tuple[Suppression, ...]] = field(default_factory=dict)  # path -> inline ignores
 
     def code_units(self, include_tests: bool = False) -> Iterator[PyFile]:
         """Python files and notebooks' code, tests excluded unless asked."""

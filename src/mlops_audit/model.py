@@ -137,6 +137,8 @@ class Summary(_Model):
     automation_level: int = Field(ge=0, le=3)
     stakes: Literal["high", "medium", "low"]
     counts: dict[str, int]
+    suppressed: int = Field(default=0, description="findings silenced by inline `# mlops-audit: ignore[ID] -- reason`")
+    baselined: int = Field(default=0, description="findings left out because their fingerprint is in the --baseline")
 
 
 class Target(_Model):

@@ -151,6 +151,17 @@ def test_requirements_malformed_line_is_noted_not_raised() -> None:
     assert m.error.endswith("(+1 more)")
 
 
+def test_bare_vcs_url_without_egg_is_named_from_repo() -> None:
+    text = "git+https://example.invalid/org/Data-Tools.git@v0.9.1\ngit+ssh://git@example.invalid/org/infra.git\n"
+    m = _parse("requirements.txt", text)
+    assert [(r.name, r.pinned, r.line) for r in m.requirements] == [("data-tools", True, 1), ("infra", False, 2)]
+
+
+def test_byte_order_mark_is_ignored() -> None:
+    assert [r.name for r in _parse("requirements.txt", "\ufeffnumpy==1.26.4\n").requirements] == ["numpy"]
+    assert manifest_kind("requirements.txt", "\ufeffa==1 --hash=sha256:01\n") == "lock"
+
+
 def test_requirements_continuation_keeps_first_line() -> None:
     m = _parse("requirements.txt", "\n\nrequests \\\n  >=2.31 \\\n  ; sys_platform == 'linux'\nidna\n")
     assert _summary(m) == [("requests", ">=2.31", False, 3, "main"), ("idna", "", False, 6, "main")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 from mlops_audit.collect.notebooks import neutralise_ipython, parse_notebook
@@ -172,6 +173,15 @@ def test_nbformat_v3_is_upgraded() -> None:
     assert [(c.index, c.cell_type, c.execution_count) for c in nb.cells] == [(1, "markdown", None), (2, "code", 4)]
     assert [(c.qualname, c.line, c.cell) for c in nb.code.calls] == [("numpy.load", 2, 2)]
     assert nb.kernel_language == "python"
+    assert [c.source_line for c in nb.cells] == [0, 0]   # v3 layout (worksheets) is not located
+
+
+def test_invalid_escape_in_string_is_not_a_bad_cell() -> None:
+    text = notebook(code('import re\nre.compile("\\d+")\n'))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # even under -W error the cell still parses
+        nb = parse_notebook("nb.ipynb", text)
+    assert (nb.bad_cells, [c.qualname for c in nb.code.calls]) == ((), ["re.compile"])
 
 
 def test_r_kernel_gives_no_code_facts() -> None:

@@ -7,17 +7,19 @@ gather git facts. The result is an immutable ``Facts``.
 from __future__ import annotations
 
 import os
+import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from ..facts import (
     ConfigDoc, Dockerfile, Facts, FileEntry, GitFacts, LockFile, Manifest, Notebook, PyFile, Skipped,
+    Suppression,
 )
 from .cache import FactsCache, digest
 from .walk import classify, walk
 
-__all__ = ["collect", "CollectOptions", "MAX_FILE_BYTES"]
+__all__ = ["collect", "plan", "CollectPlan", "CollectOptions", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _PARSED_KINDS = frozenset({"python", "notebook", "manifest", "lock", "config", "dockerfile", "prose", "prompt"})
@@ -66,7 +68,12 @@ def parse_text(kind: str, rel: str, text: str) -> Any:
     if kind == "python":
         from .python import parse_python
 
-        return parse_python(rel, text)
+        py = parse_python(rel, text)
+        if rel.rsplit("/", 1)[-1] == "setup.py":  # code and a manifest at once (literal install_requires only)
+            from .manifests import parse_manifest
+
+            return py, parse_manifest(rel, text)
+        return py
     if kind == "notebook":
         from .notebooks import parse_notebook
 
@@ -91,28 +98,44 @@ def parse_text(kind: str, rel: str, text: str) -> Any:
     return None
 
 
-def _work(job: tuple[str, str, str]) -> tuple[str, str, Any, str, str]:
-    """Read, decode and parse one file (runs in a worker process on large trees)."""
+@dataclass(frozen=True)
+class WithSuppressions:
+    """A file's facts plus its inline suppression comments (only for files that have any)."""
+
+    value: Any
+    suppressions: tuple[Suppression, ...]
+
+
+def _work(job: tuple[str, str, str]) -> tuple[str, str, bytes, str]:
+    """Read, decode and parse one file; facts come back pickled (they go to the cache as they are)."""
     kind, rel, full = job
+    dig = ""
     try:
         with open(full, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
+        dig = digest(raw)
+        if len(raw) > MAX_FILE_BYTES:
+            value: Any = Skipped(rel, "size", f"over {MAX_FILE_BYTES // (1024 * 1024)} MB, not parsed")
+        else:
+            text, reason = _decode(raw, kind)
+            if text is None:
+                value = Skipped(rel, reason, "not valid UTF-8" if reason == "encoding" else "binary content")
+            else:
+                value = parse_text(kind, rel, text)
+                if "mlops-audit:" in text:  # inline suppressions: the substring test keeps this free elsewhere
+                    from ..suppress import extract
+
+                    found = extract(kind, rel, text)
+                    value = WithSuppressions(value, found) if found else value
     except OSError as exc:
-        return rel, kind, Skipped(rel, "unreadable", exc.strerror or type(exc).__name__), "", kind
-    dig = digest(raw)
-    if len(raw) > MAX_FILE_BYTES:
-        return rel, kind, Skipped(rel, "size", f"over {MAX_FILE_BYTES // (1024 * 1024)} MB, not parsed"), dig, kind
-    text, reason = _decode(raw, kind)
-    if text is None:
-        return rel, kind, Skipped(rel, reason, "not valid UTF-8" if reason == "encoding" else "binary content"), dig, kind
-    try:
-        return rel, kind, parse_text(kind, rel, text), dig, kind
+        value = Skipped(rel, "unreadable", exc.strerror or type(exc).__name__)
     except Exception as exc:  # a parser bug on one file must not sink the audit
-        return rel, kind, Skipped(rel, "parse", f"{type(exc).__name__}: {exc}"[:200]), dig, kind
+        value = Skipped(rel, "parse", f"{type(exc).__name__}: {exc}"[:200])
+    return rel, kind, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), dig
 
 
 def _run_jobs(jobs: list[tuple[str, str, str]], workers: int,
-              progress: Callable[[int, int], None] | None) -> Iterable[tuple[str, str, Any, str, str]]:
+              progress: Callable[[int, int], None] | None) -> Iterable[tuple[str, str, bytes, str]]:
     if len(jobs) < _POOL_THRESHOLD or workers <= 1:
         for i, job in enumerate(jobs):
             yield _work(job)
@@ -138,25 +161,80 @@ def _size(path: str) -> int:
         return 0
 
 
-def collect(target: str, options: CollectOptions | None = None, version: str = "0") -> Facts:
-    """Facts of everything under ``target`` (a repository or a sub-folder of one)."""
+@dataclass
+class CollectPlan:
+    """The file listing with stats and the cache, before any file is read.
+
+    ``unchanged_key`` recognises a tree identical to the last audit (every
+    file's stat matches the cache) so the caller can reuse that audit's result
+    without reading or unpickling anything.
+    """
+
+    root: str
+    options: CollectOptions
+    version: str
+    listing: Any
+    cache: FactsCache
+    entries: list[FileEntry]
+    stats: dict[str, tuple[int, int]]
+    skipped: list[Skipped]
+
+    def unchanged_key(self, extra: str = "") -> str | None:
+        import hashlib
+
+        h = hashlib.sha256(f"{self.version}\0{self.root}\0{extra}".encode("utf-8", "surrogateescape"))
+        for entry in self.entries:
+            st = self.stats.get(entry.path)
+            if st is None:
+                h.update(f"{entry.path}\0{entry.kind}\0{entry.size}\n".encode("utf-8", "surrogateescape"))
+                continue
+            dig = self.cache.stat_digest(entry.path, st[0], st[1])
+            if dig is None:
+                return None
+            h.update(f"{entry.path}\0{dig}\n".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+    def run(self) -> Facts:
+        from .git import collect_git
+
+        cache = self.cache
+        results: dict[str, tuple[str, Any]] = {}
+        jobs: list[tuple[str, str, str]] = []
+        for entry in self.entries:
+            st = self.stats.get(entry.path)
+            if st is None:
+                continue
+            hit = cache.by_stat(entry.path, st[0], st[1])
+            if hit is not None:
+                results[entry.path] = hit
+            else:
+                jobs.append((entry.kind, entry.path, os.path.join(self.root, entry.path)))
+        workers = self.options.jobs or min(os.cpu_count() or 1, 8)
+        for rel, kind, blob, dig in _run_jobs(jobs, workers, self.options.progress):
+            st = self.stats[rel]
+            cache.put(rel, st[0], st[1], dig, kind, blob)
+            results[rel] = (kind, pickle.loads(blob))
+        cache.save()
+        git = collect_git(self.root)
+        return _assemble(self.root, self.entries, list(self.skipped), results, git, cache.hits)
+
+
+def plan(target: str, options: CollectOptions | None = None, version: str = "0") -> CollectPlan:
+    """List and stat the files of ``target``; nothing is read yet."""
     options = options or CollectOptions()
     root = os.path.abspath(target)
-    from .git import collect_git, list_files
+    from .git import list_files
 
     manifest_kind, is_config, is_dockerfile = _kind_functions()
     listing = walk(root, git_lister=list_files, exclude_match=options.exclude)
     cache = FactsCache(root, version, enabled=options.use_cache)
-
     entries: list[FileEntry] = []
     skipped: list[Skipped] = list(listing.skipped)
-    results: dict[str, tuple[str, Any]] = {}
-    jobs: list[tuple[str, str, str]] = []
+    stats: dict[str, tuple[int, int]] = {}
     for rel in listing.files:
         kind = classify(rel, manifest_kind, is_config, is_dockerfile)
-        full = os.path.join(root, rel)
         try:
-            st = os.stat(full)
+            st = os.stat(os.path.join(root, rel))
         except OSError:
             skipped.append(Skipped(rel, "unreadable", "cannot stat"))
             continue
@@ -165,25 +243,13 @@ def collect(target: str, options: CollectOptions | None = None, version: str = "
             continue
         if kind == "prose" and not any(n in rel.rsplit("/", 1)[-1].lower() for n in _TEXT_NAMES):
             continue
-        hit = cache.by_stat(rel, st.st_size, st.st_mtime_ns)
-        if hit is not None:
-            results[rel] = hit
-            continue
-        jobs.append((kind, rel, full))
+        stats[rel] = (st.st_size, st.st_mtime_ns)
+    return CollectPlan(root, options, version, listing, cache, entries, stats, skipped)
 
-    workers = options.jobs or min(os.cpu_count() or 1, 8)
-    for rel, kind, value, dig, _ in _run_jobs(jobs, workers, options.progress):
-        full = os.path.join(root, rel)
-        try:
-            st = os.stat(full)
-            cache.put(rel, st.st_size, st.st_mtime_ns, dig, kind, value)
-        except OSError:
-            pass
-        results[rel] = (kind, value)
-    cache.save()
 
-    git = collect_git(root)
-    return _assemble(root, entries, skipped, results, git, cache.hits)
+def collect(target: str, options: CollectOptions | None = None, version: str = "0") -> Facts:
+    """Facts of everything under ``target`` (a repository or a sub-folder of one)."""
+    return plan(target, options, version).run()
 
 
 def _assemble(root: str, entries: list[FileEntry], skipped: list[Skipped],
@@ -195,12 +261,20 @@ def _assemble(root: str, entries: list[FileEntry], skipped: list[Skipped],
     configs: list[ConfigDoc] = []
     dockerfiles: list[Dockerfile] = []
     texts: dict[str, str] = {}
+    suppressions: dict[str, tuple[Suppression, ...]] = {}
     for rel in sorted(results):
         kind, value = results[rel]
+        if isinstance(value, WithSuppressions):
+            suppressions[rel] = value.suppressions
+            value = value.value
         if isinstance(value, Skipped):
             skipped.append(value)
             continue
         if kind == "python":
+            if isinstance(value, tuple):
+                value, (manifest, _lock) = value
+                if manifest is not None:
+                    manifests.append(manifest)
             python.append(value)
             if value.syntax_error:
                 skipped.append(Skipped(rel, "syntax", f"line {value.syntax_error_line}: {value.syntax_error}"))
@@ -230,5 +304,5 @@ def _assemble(root: str, entries: list[FileEntry], skipped: list[Skipped],
         root=root, files=tuple(entries), python=tuple(python), notebooks=tuple(notebooks),
         manifests=tuple(manifests), locks=tuple(locks), configs=tuple(configs),
         dockerfiles=tuple(dockerfiles), git=git, skipped=tuple(sorted(skipped, key=lambda s: s.path)),
-        texts=texts, cached_files=cached,
+        texts=texts, cached_files=cached, suppressions=suppressions,
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["FactsCache", "cache_dir", "digest"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 def cache_dir() -> str:
@@ -34,12 +34,20 @@ def cache_dir() -> str:
     return os.path.join(base, "mlops-audit")
 
 
+def _loads(blob: Any) -> Any:
+    return pickle.loads(blob) if isinstance(blob, bytes) else blob
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class FactsCache:
-    """Load once, look up per file, save once (atomically)."""
+    """Load once, look up per file, save once (atomically).
+
+    Facts are stored as pickled bytes per file and unpickled only when used, so
+    an unchanged tree can be recognised without materialising its facts.
+    """
 
     def __init__(self, target: str, version: str, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -66,7 +74,14 @@ class FactsCache:
         if entry is not None and entry[0] == size and entry[1] == mtime_ns:
             self.fresh[rel] = entry
             self.hits += 1
-            return entry[3], entry[4]
+            return entry[3], _loads(entry[4])
+        return None
+
+    def stat_digest(self, rel: str, size: int, mtime_ns: int) -> str | None:
+        """The cached content digest when the file's stat is unchanged (nothing is unpickled)."""
+        entry = self.fresh.get(rel) or self.entries.get(rel)
+        if entry is not None and entry[0] == size and entry[1] == mtime_ns:
+            return entry[2]
         return None
 
     def by_digest(self, rel: str, size: int, mtime_ns: int, dig: str) -> tuple[str, Any] | None:
@@ -74,11 +89,40 @@ class FactsCache:
         if entry is not None and entry[2] == dig:
             self.fresh[rel] = (size, mtime_ns, dig, entry[3], entry[4])
             self.hits += 1
-            return entry[3], entry[4]
+            return entry[3], _loads(entry[4])
         return None
 
-    def put(self, rel: str, size: int, mtime_ns: int, dig: str, kind: str, value: Any) -> None:
-        self.fresh[rel] = (size, mtime_ns, dig, kind, value)
+    def put(self, rel: str, size: int, mtime_ns: int, dig: str, kind: str, blob: bytes) -> None:
+        """Store pickled facts as produced by a worker."""
+        self.fresh[rel] = (size, mtime_ns, dig, kind, blob)
+
+    def memo_path(self) -> str:
+        return self.path.replace("facts-", "report-").replace(".pickle", ".json")
+
+    def read_memo(self, key: str) -> str | None:
+        """The report saved for exactly this state of the target, as JSON text."""
+        if not self.enabled:
+            return None
+        try:
+            with open(self.memo_path(), encoding="utf-8") as fh:
+                first = fh.readline().strip()
+                if first != key:
+                    return None
+                return fh.read()
+        except OSError:
+            return None
+
+    def write_memo(self, key: str, report_json: str) -> None:
+        if not self.enabled:
+            return
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(key + "\n" + report_json)
+            os.replace(tmp, self.memo_path())
+        except OSError:
+            pass
 
     def save(self) -> None:
         if not self.enabled:

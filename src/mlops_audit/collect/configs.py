@@ -1,17 +1,12 @@
 """Configuration files -> ``ConfigDoc`` facts of a known kind.
 
-Detection and rules never reread a file: they ask for documents by ``kind``
-(``github_actions``, ``k8s``, ``dvc_yaml``, ``prometheus_rules``...) and read
-plain data with a line for each key. The kind is decided from the path first
-(a file name such as ``dvc.yaml`` or ``.gitlab-ci.yml`` is decisive) and from
-the content second (a document with ``apiVersion`` and ``kind`` is Kubernetes
-wherever it lives).
-
-Parsing is safe by construction: YAML goes through ``yaml_lines`` (events
-only, no constructor, capped size and depth), JSON through ``json.loads``,
-TOML through ``tomllib``/``tomli``, ``.dvc/config`` through ``configparser``.
-Nothing here raises: a file that cannot be read gives one ``invalid`` document
-that says why.
+Detection and rules never reread a file: they ask for documents by ``kind`` and
+read plain data with a line for each key. The path decides first (``dvc.yaml``,
+``.gitlab-ci.yml``), the content second (``apiVersion`` + ``kind`` is Kubernetes
+wherever it lives). Parsing is safe by construction: YAML through ``yaml_lines``
+(events only, no constructor, capped size and depth), JSON, TOML and INI
+through the standard library. Nothing raises: an unreadable file gives one
+``invalid`` document that says why.
 """
 from __future__ import annotations
 
@@ -21,7 +16,7 @@ import re
 from typing import Any, Callable, Iterator
 
 from ..facts import ConfigDoc
-from .yaml_lines import has_go_template, load_yaml_docs, neutralise_templates
+from .yaml_lines import MAX_DEPTH, has_go_template, load_yaml_docs, neutralise_templates
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -36,10 +31,8 @@ __all__ = ["config_candidate", "parse_config", "targets_in"]
 _YAML_EXT = (".yml", ".yaml")
 _SKIP_DIRS = frozenset((".vscode", ".idea", "node_modules", ".git"))
 _SKIP_YAML = frozenset(("pnpm-lock.yaml", "conda-lock.yml", "conda-lock.yaml"))
-_SKIP_JSON = frozenset((
-    "package.json", "package-lock.json", "composer.json", "jsconfig.json", ".eslintrc.json",
-    "tokenizer.json", "vocab.json", "lerna.json", "bower.json", "npm-shrinkwrap.json",
-))
+_SKIP_JSON = frozenset(("package.json", "package-lock.json", "composer.json", "jsconfig.json", ".eslintrc.json",
+                        "tokenizer.json", "vocab.json", "lerna.json", "bower.json", "npm-shrinkwrap.json"))
 _SKIP_JSON_DIRS = frozenset(("data", "datasets"))
 _SKIP_TOML = frozenset(("pyproject.toml", "pixi.toml", "poetry.lock", "uv.lock", "pdm.lock"))
 _JSON_LINES_LIMIT = 512 * 1024  # above this, JSON keeps line 1 for every key
@@ -48,7 +41,7 @@ _JSON_LINES_LIMIT = 512 * 1024  # above this, JSON keeps line 1 for every key
 # -- which files -------------------------------------------------------------
 
 def _is_jenkinsfile(name: str) -> bool:
-    return name.startswith("Jenkinsfile") or name.lower().endswith(".jenkinsfile")
+    return name == "Jenkinsfile" or name.startswith("Jenkinsfile.") or name.lower().endswith(".jenkinsfile")
 
 
 def _is_dvc_config(path: str) -> bool:
@@ -86,16 +79,12 @@ def config_candidate(path: str) -> bool:
 def _format(path: str) -> str:
     """How to read a file: yaml, json, toml, ini (DVC config) or jenkins."""
     name = path.rsplit("/", 1)[-1]
-    lower = name.lower()
     if _is_dvc_config(path):
         return "ini"
     if _is_jenkinsfile(name):
         return "jenkins"
-    if lower.endswith(".json"):
-        return "json"
-    if lower.endswith(".toml"):
-        return "toml"
-    return "yaml"
+    ext = name.lower().rsplit(".", 1)[-1]
+    return ext if ext in ("json", "toml") else "yaml"
 
 
 # -- kinds ---------------------------------------------------------------------
@@ -129,9 +118,6 @@ _NAME_KINDS = {
     "Kustomization": "kustomize", ".pre-commit-config.yaml": "precommit",
     ".pre-commit-config.yml": "precommit", "dvc.yaml": "dvc_yaml", "dvc.yml": "dvc_yaml",
     "dvc.lock": "dvc_lock", "MLproject": "mlproject", ".kedro.yml": "kedro",
-    "bentofile.yaml": "bentofile", "bentofile.yml": "bentofile",
-    "feature_store.yaml": "feast", "great_expectations.yml": "great_expectations",
-    "prefect.yaml": "prefect", "cog.yaml": "cog",
 }
 _VALUES = re.compile(r"values(?:[._-].*)?\.ya?ml\Z")
 _PROMPTFOO = re.compile(r"promptfooconfig.*\.(?:ya?ml|json)\Z")
@@ -151,8 +137,6 @@ def _pattern_kind(lower: str, dirs: list[str]) -> str | None:
         return "kedro"
     if ".zenml" in dirs:
         return "zenml"
-    if ".streamlit" in dirs and lower == "config.toml":
-        return "streamlit"
     return None
 
 
@@ -190,13 +174,11 @@ _CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
     ("k8s", lambda d: isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)),
     ("compose", _is_compose),
     ("prometheus_rules", _is_prometheus_rules),
-    ("alertmanager", lambda d: isinstance(d.get("route"), dict) and isinstance(d.get("receivers"), list)),
     ("grafana_dashboard", _is_grafana_dashboard),
     ("grafana_provisioning", lambda d: "apiVersion" in d and "kind" not in d
         and any(k in d for k in _GRAFANA_PROVISIONING)),
     ("promptfoo", lambda d: "prompts" in d and ("providers" in d or "targets" in d)),
     ("kfp_pipeline", lambda d: "pipelineInfo" in d and ("deploymentSpec" in d or "root" in d)),
-    ("ray_serve", lambda d: _any_item(d.get("applications"), lambda a: "import_path" in a)),
     ("zenml", lambda d: isinstance(d.get("steps"), dict) and any(
         k in d for k in ("settings", "enable_cache", "run_name", "enable_artifact_metadata", "schedule"))),
     ("conda_env", lambda d: isinstance(d.get("dependencies"), list) and ("channels" in d or "name" in d)),
@@ -225,7 +207,7 @@ def _mostly_scalar(d: dict) -> bool:
 
 
 def _classify(path: str, data: Any, fmt: str) -> str:
-    """The kind of one parsed document; see the module docstring for the order."""
+    """The kind of one document: path rules, then content rules in order, then names and dirs."""
     lower = path.rsplit("/", 1)[-1].lower()
     kind = _path_kind(path)
     if kind is not None:
@@ -262,6 +244,18 @@ def _walk(data: Any) -> Iterator[tuple[tuple, str, Any]]:
                          if isinstance(v, (dict, list)))
 
 
+def _too_deep(data: Any) -> bool:
+    """True past MAX_DEPTH levels: the same cap YAML gets, so recursive walkers downstream are safe."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
 def _has_target(data: Any) -> bool:
     return any(key == "_target_" for _, key, _ in _walk(data))
 
@@ -272,16 +266,15 @@ def targets_in(doc: ConfigDoc) -> list[tuple[str, int]]:
     Detection treats these like calls: ``_target_: lightning.pytorch.loggers.WandbLogger``
     is as much evidence of W&B logging as the constructor call in code.
     """
-    found: list[tuple[str, int]] = []
-    for path, key, value in _walk(doc.data):
-        if key == "_target_" and isinstance(value, str) and value:
-            found.append((value, doc.lines.get(path + (key,), doc.line)))
-    return found
+    found = [(value, doc.lines.get(path + (key,), doc.line)) for path, key, value in _walk(doc.data)
+             if key == "_target_" and isinstance(value, str) and value]
+    return sorted(found, key=lambda item: item[1])
 
 
 # -- readers -------------------------------------------------------------------
 
 def _invalid(path: str, message: str, line: int = 1, index: int = 0) -> ConfigDoc:
+    """The one document a file that cannot be read gives (or the tail of a broken stream)."""
     return ConfigDoc(path=path, kind="invalid", data=None, line=line, index=index, error=message)
 
 
@@ -367,6 +360,8 @@ def _parse_json(path: str, text: str) -> list[ConfigDoc]:
         return [_invalid(path, f"JSON error at line {line}: {getattr(exc, 'msg', exc)}", line)]
     except RecursionError:
         return [_invalid(path, "JSON error: nesting too deep")]
+    if isinstance(data, (dict, list)) and _too_deep(data):
+        return [_invalid(path, f"JSON error: nesting deeper than {MAX_DEPTH} levels")]
     lines = _json_lines(text) if len(text) <= _JSON_LINES_LIMIT else {}
     return [ConfigDoc(path=path, kind=_classify(path, data, "json"), data=data, lines=lines)]
 
@@ -379,19 +374,21 @@ def _parse_toml(path: str, text: str) -> list[ConfigDoc]:
         data = _toml.loads(text)
     except Exception as exc:  # tomllib raises TOMLDecodeError, deep nesting RecursionError
         return [_invalid(path, f"TOML error: {str(exc)[:200]}")]
+    if _too_deep(data):
+        return [_invalid(path, f"TOML error: nesting deeper than {MAX_DEPTH} levels")]
     return [ConfigDoc(path=path, kind=_classify(path, data, "toml"), data=data)]
 
 
-_INI_SECTION = re.compile(r"\s*\[\s*'?\s*(\w+)(?:\s+\"([^\"]*)\")?\s*'?\s*\]")
+_INI_SECTION = re.compile(r"\s*\[\s*'?(\w+)(?:\s+\"([^\"]*)\")?'?\s*\]")
 _INI_KEY = re.compile(r"\s*([\w.-]+)\s*[=:]")
 
 
-def _ini_path(section: str) -> tuple:
-    """``remote "storage"`` -> ("remote", "storage"); ``core`` -> ("core",)."""
-    match = _INI_SECTION.fullmatch(f"[{section}]")
+def _ini_path(header: str) -> tuple | None:
+    """``['remote "storage"']`` -> ("remote", "storage"); ``[core]`` -> ("core",); else None."""
+    match = _INI_SECTION.match(header)
     if match is None:
-        return (section,)
-    return (match.group(1), match.group(2)) if match.group(2) is not None else (match.group(1),)
+        return None
+    return match.group(1, 2) if match.group(2) is not None else (match.group(1),)
 
 
 def _parse_dvc_config(path: str, text: str) -> list[ConfigDoc]:
@@ -406,15 +403,15 @@ def _parse_dvc_config(path: str, text: str) -> list[ConfigDoc]:
     data: dict[str, Any] = {}
     for section in parser.sections():
         node = data
-        for part in _ini_path(section):
+        for part in _ini_path(f"[{section}]") or (section,):
             node = node.setdefault(part, {})
         node.update(parser.items(section, raw=True))
     lines: dict[tuple, int] = {}
     current: tuple = ()
     for number, raw in enumerate(text.splitlines(), 1):
-        header = _INI_SECTION.match(raw)
+        header = _ini_path(raw)
         if header:
-            current = (header.group(1),) + ((header.group(2),) if header.group(2) is not None else ())
+            current = header
             lines.setdefault(current, number)
             continue
         key = _INI_KEY.match(raw)
@@ -423,22 +420,48 @@ def _parse_dvc_config(path: str, text: str) -> list[ConfigDoc]:
     return [ConfigDoc(path=path, kind="dvc_config", data=data, lines=lines)]
 
 
-_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*(['"])(.*?)\1""")
-_JENKINS_SH = re.compile(
-    r"""\b(?:sh|bat|powershell|pwsh)\b\s*\(?\s*(?:script\s*:\s*)?"""
-    r"""(?:'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)")""", re.S)
+_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*(['"])([^'"\n]{1,200})\1""")
+_LINE_STRING = {q: re.compile(rf"((?:[^{q}\\\n]|\\.)*){q}") for q in "'\""}
+_JENKINS_STEP = re.compile(r"""\b(?:sh|bat|powershell|pwsh)\b\s*(?:\(\s*)?(?:script\s*:\s*)?('''|\"\"\"|'|")""")
+
+
+def _jenkins_steps(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, command) of shell steps; each string is read once, so hostile text stays linear."""
+    pos = 0
+    while True:
+        match = _JENKINS_STEP.search(text, pos)
+        if match is None:
+            return
+        quote, body = match.group(1), match.end()
+        if len(quote) == 3:
+            end = text.find(quote, body)
+            if end < 0:
+                return  # no later triple quote can close either
+            yield match.start(), text[body:end]
+            pos = end + 3
+            continue
+        string = _LINE_STRING[quote].match(text, body)
+        if string is None:  # unterminated on its line: go on after that line
+            newline = text.find("\n", body)
+            pos = len(text) if newline < 0 else newline
+            continue
+        yield match.start(), string.group(1)
+        pos = string.end()
 
 
 def _parse_jenkins(path: str, text: str) -> list[ConfigDoc]:
-    """A Jenkinsfile is Groovy, not data: keep stage names and shell steps, with lines."""
+    """A Jenkinsfile is Groovy, not data: keep stage names and shell steps, with lines.
+
+    Shell steps go under ``sh`` (also for ``bat``/``powershell``) so that code
+    reading CI step commands by key finds them as it does for YAML CI files.
+    """
     found: list[tuple[int, str, str]] = []
     for match in _JENKINS_STAGE.finditer(text):
         found.append((match.start(), "text_stages", match.group(2)))
-    for match in _JENKINS_SH.finditer(text):
-        command = next(g for g in match.groups() if g is not None)
-        found.append((match.start(), "text_sh", command))
+    for start, command in _jenkins_steps(text):
+        found.append((start, "sh", command))
     found.sort()
-    data: dict[str, list[str]] = {"text_stages": [], "text_sh": []}
+    data: dict[str, list[str]] = {"text_stages": [], "sh": []}
     lines: dict[tuple, int] = {}
     line, last = 1, 0
     for start, key, value in found:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 
 from ..facts import Dockerfile, DockerInstruction
 
@@ -21,6 +22,7 @@ __all__ = ["dockerfile_candidate", "parse_dockerfile"]
 _NOT_DOCKERFILES = (".dockerignore", ".md", ".rst", ".txt", ".adoc", ".orig", ".bak")
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S*)\s*\Z")
 _INSTRUCTION = re.compile(r"\s*([A-Za-z]+)(?:\s+(.*))?\Z", re.S)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEREDOC = re.compile(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _DIRECTIVE_NAMES = frozenset(("escape", "syntax", "check"))
 _HEREDOC_INSTRUCTIONS = frozenset(("RUN", "COPY", "ADD"))
@@ -103,7 +105,37 @@ def _heredocs(keyword: str, value: str) -> list[tuple[str, bool]]:
     return [(m.group(3), m.group(1) == "-") for m in _HEREDOC.finditer(value)]
 
 
-def _read_heredocs(lines: list[str], start: int,
+class _Terminators:
+    """Where each possible heredoc terminator line sits, indexed on first use.
+
+    Scanning forward from every ``<<WORD`` is quadratic when words never close
+    (a hostile file of ``RUN <<EOF`` lines); an index from line text to line
+    numbers answers each lookup with one bisect.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.tables: dict[bool, dict[str, list[int]]] = {}
+
+    def _table(self, strip_tabs: bool) -> dict[str, list[int]]:
+        table = self.tables.get(strip_tabs)
+        if table is None:
+            table = {}
+            for number, raw in enumerate(self.lines):
+                key = (raw.lstrip("\t") if strip_tabs else raw).rstrip()
+                if _WORD.fullmatch(key):
+                    table.setdefault(key, []).append(number)
+            self.tables[strip_tabs] = table
+        return table
+
+    def find(self, word: str, strip_tabs: bool, start: int) -> int:
+        """Index of the first line at or after ``start`` that closes ``word``, or -1."""
+        where = self._table(strip_tabs).get(word, [])
+        at = bisect_left(where, start)
+        return where[at] if at < len(where) else -1
+
+
+def _read_heredocs(terminators: _Terminators, start: int,
                    delimiters: list[tuple[str, bool]]) -> tuple[list[str], int]:
     """Body lines of consecutive heredocs from ``start``, and the index after them.
 
@@ -111,18 +143,13 @@ def _read_heredocs(lines: list[str], start: int,
     string, a pre-BuildKit file): nothing is consumed rather than the rest of
     the file.
     """
-    body: list[str] = []
-    index = start
+    after = start
     for word, strip_tabs in delimiters:
-        while True:
-            if index >= len(lines):
-                return [], start
-            raw = lines[index]
-            index += 1
-            body.append(raw)
-            if (raw.lstrip("\t") if strip_tabs else raw).rstrip() == word:
-                break
-    return body, index
+        closing = terminators.find(word, strip_tabs, after)
+        if closing < 0:
+            return [], start
+        after = closing + 1
+    return terminators.lines[start:after], after
 
 
 def parse_dockerfile(path: str, text: str) -> Dockerfile:
@@ -140,6 +167,7 @@ def _instructions(text: str) -> list[DockerInstruction]:
     lines = text.splitlines()
     escape, index = _directives(lines)
     out: list[DockerInstruction] = []
+    terminators = _Terminators(lines)
     total = len(lines)
     while index < total:
         raw = lines[index]
@@ -165,7 +193,7 @@ def _instructions(text: str) -> list[DockerInstruction]:
         last = index
         delimiters = _heredocs(keyword, value)
         if delimiters:
-            body, index = _read_heredocs(lines, index, delimiters)
+            body, index = _read_heredocs(terminators, index, delimiters)
             if body:
                 value = value + "\n" + "\n".join(body)
                 last = index

@@ -93,7 +93,8 @@ def manifest_kind(path: str, text: str | None = None) -> str | None:
     if _ENV_RE.fullmatch(name.lower()):
         return "conda"
     if _is_requirements_path(path):
-        return "lock" if text is not None and _parse_requirements(path, text)[1] else "requirements"
+        compiled = text is not None and _parse_requirements(path, text.lstrip("\ufeff"))[1]
+        return "lock" if compiled else "requirements"
     return None
 
 
@@ -209,6 +210,16 @@ def _req(name: str, spec: str, line: int, raw: str, *, group: str = "main", url:
                        hashes=hashes, extras=tuple(sorted(canonicalize_name(str(e)) for e in extras)))
 
 
+def _url_name(url: str) -> str:
+    """Name implied by a VCS repository or wheel URL without ``#egg=``; "" for local paths."""
+    base = url.split("#")[0]
+    if re.match(r"(?:git|hg|svn|bzr)\+", base):
+        repo = base.split("://", 1)[-1].split("/", 1)[-1].rsplit("@", 1)[0]
+        return re.sub(r"\.git$", "", repo.rstrip("/").rsplit("/", 1)[-1])
+    leaf = base.rstrip("/").rsplit("/", 1)[-1]
+    return leaf.split("-")[0] if leaf.endswith(".whl") else ""
+
+
 def _from_pep508(text: str, line: int, group: str = "main", editable: bool = False,
                  hashes: bool = False) -> Requirement | None:
     """A PEP 508 string or a bare URL/path; None for unnamed local paths (the project itself)."""
@@ -216,8 +227,7 @@ def _from_pep508(text: str, line: int, group: str = "main", editable: bool = Fal
         url, *rest = re.split(r"\s+;", text, maxsplit=1)
         url, marker = url.strip(), rest[0].strip() if rest else ""
         egg = re.search(r"[#&]egg=([\w.-]+)", url)
-        leaf = url.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-        name = egg.group(1) if egg else leaf.split("-")[0] if leaf.endswith(".whl") else ""
+        name = egg.group(1) if egg else _url_name(url)
         if not name:
             return None
         return _req(name, "", line, text, group=group, url=url, marker=marker,

@@ -35,6 +35,9 @@ _ASSIGN_MAGIC = re.compile(r"^[\w.,\s\[\]'\"()*]+?=\s*[!%]")
 _TIMED = re.compile(r"^%(?:time|timeit)\s+(?:-[nrp]\s*\d+\s+|-[qoc]\s+)*(\S.*)$")
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _COLON = re.compile(r"\s*:")
+_WS = re.compile(r"[ \t\r\n]*")
+_OUTPUTS_KEY = re.compile(r'"outputs"\s*:\s*(?=\[)')
+_DECODER = json.JSONDecoder()
 
 Magic = tuple[int, str]  # (line within the cell, original text)
 
@@ -180,49 +183,69 @@ def _kernel_language(metadata: Any) -> str:
     return "python"
 
 
-def _raw_layout(text: str, expected: int) -> list[tuple[int, int | None]]:
-    """(1-based line of the cell's ``{``, on-disk size of its outputs array) per cell; (0, None) if unsure.
+def _cells_array(text: str) -> int | None:
+    """Offset of the ``[`` of the top-level ``"cells"`` array (nbformat 4), or None.
 
-    Cells are the objects holding a ``"cell_type"`` key at the shallowest
-    nesting (outputs can embed JSON with such keys, deeper down). One regex
-    pass over strings and brackets; long strings are skipped whole.
+    Tokens (strings, brackets) are scanned only up to that key, which nbformat
+    writes first; strings are skipped whole, so escaped quotes cannot mislead.
     """
-    stack: list[int] = []                 # start offsets of the open [ and {
-    cells: list[tuple[int, int]] = []     # (depth, start offset of the enclosing object)
-    outputs: dict[int, int] = {}          # enclosing object offset -> outputs array size
-    pending: tuple[int, int] | None = None  # (depth of an "outputs" key, its object's offset)
-    opened: tuple[int, int, int] | None = None  # (depth of the outputs array, its offset, owner)
+    depth = 0
     for m in _JSON_TOKEN.finditer(text):
         tok = m.group()
         if tok[0] in "[{":
-            stack.append(m.start())
-            if pending and len(stack) == pending[0] + 1:
-                opened, pending = (len(stack), m.start(), pending[1]), None
+            depth += 1
         elif tok[0] in "]}":
-            if opened and len(stack) == opened[0]:
-                chunk = text[opened[1]:m.end()]
-                outputs[opened[2]] = len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "replace"))
-                opened = None
-            if stack:
-                stack.pop()
-        elif stack and tok in ('"cell_type"', '"outputs"') and _COLON.match(text, m.end()):
-            if tok == '"cell_type"':
-                cells.append((len(stack), stack[-1]))
-            else:
-                pending = (len(stack), stack[-1])
-    top = min((d for d, _ in cells), default=0)
-    starts = [p for d, p in cells if d == top]
-    if len(starts) != expected:
-        return [(0, None)] * expected
-    layout, line, last = [], 1, 0
-    for pos in starts:
-        line += text.count("\n", last, pos)
-        last = pos
-        layout.append((line, outputs.get(pos)))
-    return layout
+            depth -= 1
+        elif depth == 1 and tok == '"cells"' and (colon := _COLON.match(text, m.end())):
+            at = _WS.match(text, colon.end()).end()
+            return at if text.startswith("[", at) else None
+    return None
+
+
+def _raw_layout(text: str, expected: int) -> list[tuple[int, int | None]]:
+    """(1-based line of the cell's ``{``, on-disk size of its outputs array) per cell; (0, None) if unsure.
+
+    Each cell is stepped over with the C JSON decoder's ``raw_decode``, which
+    reports where the value ends; a Python tokenizer over megabytes of
+    base64 outputs would cost ten times more.
+    """
+    unknown: list[tuple[int, int | None]] = [(0, None)] * expected
+    start = _cells_array(text)
+    if start is None:
+        return unknown
+    layout: list[tuple[int, int | None]] = []
+    pos, line, last = start + 1, 1, 0
+    try:
+        while True:
+            pos = _WS.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos += 1
+                continue
+            if not text.startswith("{", pos):
+                break
+            cell, end = _DECODER.raw_decode(text, pos)
+            line += text.count("\n", last, pos)
+            last = pos
+            has_outputs = isinstance(cell, dict) and bool(cell.get("outputs"))
+            layout.append((line, _outputs_size(text, pos, end) if has_outputs else None))
+            pos = end
+    except ValueError:
+        return unknown
+    return layout if len(layout) == expected else unknown
+
+
+def _outputs_size(text: str, start: int, end: int) -> int | None:
+    """Bytes of the first ``"outputs": [...]`` value within one cell's text span."""
+    key = _OUTPUTS_KEY.search(text, start, end)
+    if key is None:
+        return None
+    stop = _DECODER.raw_decode(text, key.end())[1]
+    chunk = text[key.end():stop]
+    return len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "replace"))
 
 
 def _as_text(value: Any) -> str:
+    """nbformat multiline strings may still be lists of lines in odd files."""
     if isinstance(value, list):
         return "".join(v for v in value if isinstance(v, str))
     return value if isinstance(value, str) else ""
@@ -326,7 +349,9 @@ def _collect_code(path: str, code: Iterable[tuple[int, str]]) -> tuple[PyFile, l
     total = 0
     for index, source in code:
         total += source.count("\n") + 1 if source else 0
-        tree, found, is_python = _parse_cell(source, f"{path}#cell{index}")
+        with warnings.catch_warnings():  # 3.12+ warns on "\d" in strings: noise, not facts
+            warnings.simplefilter("ignore")
+            tree, found, is_python = _parse_cell(source, f"{path}#cell{index}")
         magics.extend((index, line, text) for line, text in found)
         if tree is None:
             if is_python:

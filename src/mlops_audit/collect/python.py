@@ -59,7 +59,6 @@ class PyCollector(ast.NodeVisitor):
         self.strings: list[StringBuild] = []
         self.assigns: list[Assign] = []
         self.compares: list[Compare] = []
-        self.attrs: set[str] = set()
         self.scope: list[str] = []
         self.func_depth = 0
         self.guard_depth = 0
@@ -124,18 +123,24 @@ class PyCollector(ast.NodeVisitor):
             lit = None
             if node.args and isinstance(node.args[0], ast.Constant):
                 lit = node.args[0].value
-            return Expr("call", callee=callee, names=self.names_in(node), literal=lit)
+            names: tuple[str, ...] = ()
+            if callee.endswith(".format") or depth == 0:
+                # what flows into a call result: only the top level is worth a walk
+                names = tuple(a.id for a in node.args if isinstance(a, ast.Name))
+                names += tuple(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
+            return Expr("call", callee=sys.intern(callee), names=names, literal=lit)
         if isinstance(node, ast.JoinedStr):
             return Expr("fstring", names=self.names_in(node))
         if isinstance(node, ast.BinOp):
             kind = "concat" if isinstance(node.op, ast.Add) else ("format" if isinstance(node.op, ast.Mod) else "binop")
             return Expr(kind, names=self.names_in(node))
         if isinstance(node, ast.Subscript):
-            return Expr("subscript", callee=self.resolve(node.value), names=self.names_in(node),
-                        literal=_subscript_key(node))
+            base = node.value
+            return Expr("subscript", callee=self.resolve(base),
+                        names=(base.id,) if isinstance(base, ast.Name) else (), literal=_subscript_key(node))
         if isinstance(node, ast.Lambda):
             return Expr("lambda")
-        return Expr(type(node).__name__.lower(), names=self.names_in(node))
+        return Expr(type(node).__name__.lower())
 
     def names_in(self, node: ast.AST) -> tuple[str, ...]:
         """Local names (and string subscript keys) read by an expression, in source order, deduplicated."""
@@ -161,7 +166,7 @@ class PyCollector(ast.NodeVisitor):
 
     @property
     def scope_name(self) -> str:
-        return ".".join(self.scope) if self.scope else "<module>"
+        return sys.intern(".".join(self.scope)) if self.scope else "<module>"
 
     # -- imports ----------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -347,9 +352,12 @@ class PyCollector(ast.NodeVisitor):
                 names.extend(e.id for e in t.elts if isinstance(e, ast.Name))
         if not names:
             return
-        val = self.value(value)
-        for name in names[:4]:
-            self.assigns.append(Assign(name, self.line(node), self.scope_name, val, self.cell))
+        if isinstance(value, _DATAFLOW_NODES) or (
+                isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Mod))):
+            val = self.value(value)
+            scope = self.scope_name
+            for name in names[:4]:
+                self.assigns.append(Assign(sys.intern(name), self.line(node), scope, val, self.cell))
         sb = self._string_build(value)
         if sb is not None:
             kind, parts = sb
@@ -383,7 +391,7 @@ class PyCollector(ast.NodeVisitor):
             qual = "?." + node.func.attr
         if qual:
             self.calls.append(Call(
-                qual, self.line(node), self.end_line(node), self.scope_name,
+                sys.intern(qual), self.line(node), self.end_line(node), self.scope_name,
                 tuple(self.value(a) for a in node.args[:16] if not isinstance(a, ast.Starred)),
                 tuple((k.arg, self.value(k.value)) for k in node.keywords if k.arg),
                 any(k.arg is None for k in node.keywords), self.in_main, receiver, self.cell,
@@ -397,25 +405,30 @@ class PyCollector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        name = self.resolve(node)
-        if name and "." in name and not name.endswith("()"):
-            self.attrs.add(name)
-            return  # the chain is fully described; no need to descend
+        cur = node.value
+        while isinstance(cur, ast.Attribute):
+            cur = cur.value
+        if isinstance(cur, ast.Name):
+            return  # a plain dotted chain holds nothing else worth visiting
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in self.aliases:
-            self.attrs.add(self.aliases[node.id])
+        pass
 
     def result(self, path: str, lines: int, error: str | None = None, error_line: int | None = None) -> PyFile:
         return PyFile(
             path=path, is_test=is_test_path(path), lines=lines,
             imports=tuple(self.imports), calls=tuple(self.calls), functions=tuple(self.functions),
             classes=tuple(self.classes), strings=tuple(self.strings), assigns=tuple(self.assigns),
-            compares=tuple(self.compares), module_attrs=tuple(sorted(self.attrs)),
+            compares=tuple(self.compares),
             has_main=self.has_main, main_line=self.main_line,
             syntax_error=error, syntax_error_line=error_line,
         )
+
+
+# assignments worth keeping for one-step dataflow: literals, names, calls, f-strings, subscripts
+_DATAFLOW_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Subscript,
+                   ast.List, ast.Tuple, ast.Dict, ast.UnaryOp)
 
 
 def _hashable(value: Any) -> bool:

@@ -57,9 +57,7 @@ class YamlFailure(Exception):
 
     def __init__(self, message: str, line: int, index: int) -> None:
         super().__init__(message)
-        self.message = message
-        self.line = line
-        self.index = index
+        self.message, self.line, self.index = message, line, index
 
 
 # -- scalars ---------------------------------------------------------------
@@ -142,13 +140,11 @@ def _tagged(tag: str, text: str) -> Any:
 
 
 def _key_text(value: Any) -> str:
-    """A mapping key as text: complex keys (``? [a, b]``) get a stable repr."""
+    """A mapping key as text (an aliased or complex key such as ``? [a, b]``)."""
     if isinstance(value, str):
         return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: ""}[value]
     return repr(value) if isinstance(value, (list, dict)) else str(value)
 
 
@@ -201,24 +197,28 @@ class _Builder:
         self.root: Any = None
         self.root_line = 1
 
-    def feed(self, event: Any) -> None:
-        kind = type(event)
-        if kind is yaml.ScalarEvent:
-            self._scalar(event)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            self._start(event, {} if kind is yaml.MappingStartEvent else [])
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-            self._end()
-        elif kind is yaml.AliasEvent:
-            self._alias(event)
-        elif kind is yaml.DocumentStartEvent:
-            self.index += 1
-            self.in_doc = True
-            self._reset()
-        elif kind is yaml.DocumentEndEvent:
-            self.in_doc = False
-            if self.root is not None:
-                self.docs.append(YamlDoc(self.index, self.root, self.root_line, dict(self.lines)))
+    def handlers(self) -> dict[type, Any]:
+        """Event type -> bound handler; one dict lookup per event keeps the loop cheap."""
+        return {
+            yaml.ScalarEvent: self._scalar,
+            yaml.MappingStartEvent: lambda event: self._start(event, {}),
+            yaml.SequenceStartEvent: lambda event: self._start(event, []),
+            yaml.MappingEndEvent: self._end,
+            yaml.SequenceEndEvent: self._end,
+            yaml.AliasEvent: self._alias,
+            yaml.DocumentStartEvent: self._doc_start,
+            yaml.DocumentEndEvent: self._doc_end,
+        }
+
+    def _doc_start(self, event: Any) -> None:
+        self.index += 1
+        self.in_doc = True
+        self._reset()
+
+    def _doc_end(self, event: Any) -> None:
+        self.in_doc = False
+        if self.root is not None:  # an empty document (``---`` alone, ``~``) is skipped
+            self.docs.append(YamlDoc(self.index, self.root, self.root_line, dict(self.lines)))
 
     def _expand(self, nodes: int, line: int) -> None:
         """Count an alias at its expanded size; refuse past the cap (billion laughs)."""
@@ -239,6 +239,7 @@ class _Builder:
             else:
                 top.key = event.value
                 self.lines.append((top.path + (event.value,), line))
+                self._remember(event.anchor, event.value, 1, [], ())
             return
         if event.tag is not None:
             value = _tagged(event.tag, event.value)
@@ -288,7 +289,7 @@ class _Builder:
         frames.append(_Frame(container, path, len(self.lines), event.anchor,
                              self.count - 1, as_key, line))
 
-    def _end(self) -> None:
+    def _end(self, event: Any = None) -> None:
         frame = self.frames.pop()
         if frame.merges:
             self._merge(frame)
@@ -363,9 +364,18 @@ def _error_message(exc: yaml.YAMLError) -> tuple[str, int]:
 def load_yaml_docs(text: str) -> tuple[list[YamlDoc], YamlFailure | None]:
     """Parse every document of ``text``; documents before a failure are kept."""
     builder = _Builder()
+    handlers = builder.handlers()
+    loader = None
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
-            builder.feed(event)
+        loader = _LOADER(text)
+        get_event = loader.get_event
+        while True:
+            event = get_event()
+            if event is None or type(event) is yaml.StreamEndEvent:
+                break
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
     except YamlFailure as exc:
         return builder.docs, exc
     except _Limit as exc:
@@ -376,12 +386,16 @@ def load_yaml_docs(text: str) -> tuple[list[YamlDoc], YamlFailure | None]:
         return builder.docs, YamlFailure(message, line, index)
     except (ValueError, TypeError, RecursionError, MemoryError) as exc:
         return builder.docs, YamlFailure(f"YAML error: {type(exc).__name__}", 1, max(builder.index, 0))
+    finally:
+        if loader is not None:
+            loader.dispose()
     return builder.docs, None
 
 
 # -- template neutralisation --------------------------------------------------
 
-_ACTION = re.compile(r"(?<!\$)\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_DELIMITER = re.compile(r"\$?\{\{|\}\}|\{%|%\}|\{#|#\}")
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _GO_SILENT = re.compile(
     r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|block|break|continue)\b|\$\w*\s*:?=)")
 _GO_HINT = re.compile(
@@ -396,11 +410,34 @@ def has_go_template(text: str) -> bool:
     return _GO_HINT.search(text) is not None
 
 
-def _mark(match: re.Match) -> str:
+def _mark(action: str) -> str:
     """Replace one action by a marker, keeping the newlines it spans."""
-    action = match.group()
     silent = action[1] in "%#" or _GO_SILENT.match(action) is not None
     return (_SILENT if silent else _OUTPUT) + "\n" * action.count("\n")
+
+
+def _mark_actions(text: str) -> str:
+    """Every ``{{ }}``/``{% %}``/``{# #}`` span replaced by a marker, in one linear scan.
+
+    A lazy ``\\{\\{.*?\\}\\}`` regex rescans to the end of the file from every
+    unclosed ``{{``, quadratic on hostile input; pairing delimiter tokens is not.
+    ``${{ }}`` (GitHub and Azure expressions) is left alone.
+    """
+    pieces: list[str] = []
+    done = 0
+    opened = -1
+    closer = ""
+    for match in _DELIMITER.finditer(text):
+        token = match.group()
+        if opened < 0:
+            if token in _CLOSERS:
+                opened, closer = match.start(), _CLOSERS[token]
+        elif token == closer:
+            pieces.append(text[done:opened])
+            pieces.append(_mark(text[opened:match.end()]))
+            done, opened = match.end(), -1
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def neutralise_templates(text: str) -> str:
@@ -413,7 +450,7 @@ def neutralise_templates(text: str) -> str:
     """
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return text
-    marked = _ACTION.sub(_mark, text)
+    marked = _mark_actions(text)
     if _SILENT not in marked and _OUTPUT not in marked:
         return text
     out: list[str] = []

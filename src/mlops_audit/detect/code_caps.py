@@ -2,9 +2,20 @@
 decorator, base class and keyword, plus the few detectors that need a little
 reasoning (tests, evaluation gates, input validation, drift, config reading).
 
-Test files count only for the testing capabilities; a module imported only as
-an optional integration (``try: import wandb except ImportError``) counts only
-when the project declares it as a dependency.
+Test files count only for the testing capabilities. Optional integrations do
+not count as use:
+
+* a module imported only inside ``try/except ImportError`` counts only when it
+  is a core (runtime, main-group) dependency of the project; an optional extra
+  or a dev/test requirement is not enough;
+* a module imported only inside functions (the lazy-import idiom of libraries)
+  does not count when the project declares it, but only as an optional extra or
+  a dev/test dependency;
+* calls inside a class that plugs into a framework hook (a subclass of a
+  ``*Callback`` / ``*Logger`` / ``*Tracker`` / ``*Hook`` base) count only when
+  the project itself instantiates or names that class somewhere (code or
+  configuration); a training library's ``integrations/`` package of tracker
+  callbacks is offered to users, not used for the library's own experiments.
 """
 from __future__ import annotations
 
@@ -38,6 +49,9 @@ _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "sci
                 "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
 
 
+_TRAIN_METHODS = frozenset({"fit", "fit_generator", "train", "backward"})
+
+
 def call_matches(name: str) -> Iterable[tuple[str, str]]:
     return CALL_INDEX.match(name)
 
@@ -60,12 +74,29 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
         return call.kw("model_type") not in _LLM_MODEL_TYPES
     if name == "huggingface_hub.create_repo":
         return call.kw("repo_type") in ("dataset", "space")
+    if name.endswith(".push_to_hub") and (name.startswith("datasets.") or re.search(r"(?i)data", call.receiver)):
+        return True  # a dataset pushed to the Hub is not a model version
+    if capability == "seeds_fixed":
+        # random.seed(), np.random.default_rng(), RandomState(), seed_everything() without a
+        # seed draw fresh entropy: nothing is fixed
+        seed = call.args[0] if call.args else call.kw("seed")
+        if seed is None and not call.args and not call.has_kw("seed"):
+            return not call.star_kwargs
+        return seed is None
     return False
 
 
 def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str],
                 routes: list[Route]) -> None:
-    """Run every code-level detector over every code unit."""
+    """Run every code-level detector over every code unit.
+
+    ``declared`` (import roots of every declared distribution) is narrowed here
+    to the core runtime dependencies; roots declared only as extras or dev/test
+    dependencies are the project's optional integrations.
+    """
+    core = _core_import_roots(facts)
+    optional = {r for r in declared if r not in core}
+    used_names = _used_class_names(facts, index)
     for path, ctx in index.contexts.items():
         py = ctx.py
         if py.syntax_error and not py.calls:
@@ -73,7 +104,7 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
         if py.is_test:
             _tests(ctx, ev)
             continue
-        _tables(ctx, ev, declared)
+        _tables(ctx, ev, core, optional, used_names)
         _config_reading(ctx, ev, facts)
         _drift_custom(ctx, ev)
         _evaluation_gate(ctx, ev)
@@ -81,13 +112,99 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
     _serving_surface(index, ev, routes)
 
 
-def _tables(ctx: FileContext, ev: Evidence, declared: set[str]) -> None:
+_HOOK_BASE = re.compile(r"(?i)(callback|logger|tracker|hook)(handler|base)?$")
+
+
+def _core_import_roots(facts: Facts) -> set[str]:
+    """Import roots of the project's core dependencies (main group of runtime manifests)."""
+    from .distributions import imports_for_dist
+    from .repo_caps import runtime_requirements
+
+    roots: set[str] = set()
+    for _path, req in runtime_requirements(facts):
+        roots.update(imports_for_dist(req.name))
+        roots.add(req.name.replace("-", "_"))
+    return roots
+
+
+def _lazy_modules(py: PyFile) -> frozenset[str]:
+    """Top-level modules this file imports only inside functions (lazy optional imports)."""
+    lazy: set[str] = set()
+    eager: set[str] = set()
+    for imp in py.imports:
+        root = imp.module.split(".", 1)[0]
+        (lazy if imp.in_function else eager).add(root)
+    return frozenset(lazy - eager)
+
+
+def _used_class_names(facts: Facts, index: RepoIndex) -> set[str]:
+    """Names the project instantiates or refers to: called names, names passed as arguments,
+    registry strings (``type="WandbHook"``) and configuration values (Hydra ``_target_``,
+    Lightning CLI ``class_path``). Test files do not count.
+    """
+    used: set[str] = set()
+
+    def add_value(value: Any, depth: int = 0) -> None:
+        if isinstance(value, Ref):
+            used.add(value.qualname.rsplit(".", 1)[-1])
+        elif isinstance(value, str) and len(value) < 200 and " " not in value:
+            used.add(value.rsplit(".", 1)[-1])
+        elif isinstance(value, tuple) and depth < 2:
+            for v in value:
+                add_value(v, depth + 1)
+        elif isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple) and depth < 2:
+            for _k, v in value.literal:
+                add_value(v, depth + 1)
+
+    for ctx in index.contexts.values():
+        if ctx.py.is_test:
+            continue
+        for call in ctx.py.calls:
+            name = normalize_qualname(call.qualname).rsplit(".", 1)[-1]
+            if call.scope.split(".", 1)[0] != name:
+                used.add(name)
+            for a in call.args:
+                add_value(a)
+            for _k, v in call.kwargs:
+                add_value(v)
+    for doc in facts.configs:
+        stack = [doc.data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, str) and len(node) < 200 and " " not in node:
+                used.add(node.rsplit(".", 1)[-1])
+    return used
+
+
+def _hook_classes(py: PyFile, used_names: set[str]) -> list[str]:
+    """Qualnames of classes in this file that plug into a framework hook and that the project never uses."""
+    out = []
+    for cls in py.classes:
+        if cls.name in used_names:
+            continue
+        if any(_HOOK_BASE.search(b.rsplit(".", 1)[-1]) for b in cls.bases if b):
+            out.append(cls.qualname)
+    return out
+
+
+def _tables(ctx: FileContext, ev: Evidence, core: set[str], optional: set[str],
+            used_names: set[str] | None = None) -> None:
     py = ctx.py
     guarded = ctx.guarded_modules
+    lazy = _lazy_modules(py)
+    unused_hooks = tuple(_hook_classes(py, used_names)) if used_names is not None else ()
     for call in py.calls:
         name = ctx.effective(call)
         root = name.split(".", 1)[0]
-        if root in guarded and root not in declared:
+        if root in guarded and root not in core:
+            continue
+        if root in lazy and root in optional:
+            continue
+        if unused_hooks and any(call.scope == q or call.scope.startswith(q + ".") for q in unused_hooks):
             continue
         for capability, tool in CALL_INDEX.match(name):
             if not _skip_call(capability, tool, call, name):
@@ -266,8 +383,10 @@ def training_calls(py: PyFile, ctx: FileContext) -> list[Call]:
     """Calls that fit a model: ``.fit``/``.train`` on model-like objects, trainers, boosting ``train``."""
     out = []
     for call in py.calls:
-        name = ctx.effective(call)
         m = call.method
+        if m not in _TRAIN_METHODS:
+            continue
+        name = ctx.effective(call)
         if m in ("fit", "fit_generator") and not re.search(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer|"
                                                              r"tokenizer|pca|normali[sz]er", name):
             out.append(call)

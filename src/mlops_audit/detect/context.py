@@ -61,7 +61,9 @@ class FileContext:
 
 def effective_name(call: Call, var_types: dict[str, str]) -> str:
     """The call's qualified name, with a local receiver replaced by its constructor's name."""
-    name = normalize_qualname(call.qualname)
+    name = call.qualname
+    if "()" in name:
+        name = normalize_qualname(name)
     if call.receiver and call.receiver in var_types and name.startswith(call.receiver + "."):
         return var_types[call.receiver] + name[len(call.receiver):]
     return name

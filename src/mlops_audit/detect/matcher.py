@@ -25,16 +25,20 @@ class PatternIndex(Generic[T]):
     def __init__(self, rows: Iterable[tuple[str, T]]) -> None:
         self._exact: dict[str, list[T]] = {}
         self._globs: dict[str, list[tuple[str, T]]] = {}
+        self._by_last: dict[str, list[tuple[str, T]]] = {}   # "*.log_model": indexed by its last segment
         self._any: list[tuple[str, T]] = []
         for pattern, payload in rows:
             if "*" not in pattern:
                 self._exact.setdefault(pattern, []).append(payload)
                 continue
             root = pattern.split(".", 1)[0]
-            if "*" in root:
-                self._any.append((pattern, payload))
-            else:
+            last = pattern.rsplit(".", 1)[-1]
+            if "*" not in root:
                 self._globs.setdefault(root, []).append((pattern, payload))
+            elif "*" not in last:
+                self._by_last.setdefault(last, []).append((pattern, payload))
+            else:
+                self._any.append((pattern, payload))
 
     def match(self, name: str) -> Iterator[T]:
         exact = self._exact.get(name)
@@ -42,6 +46,9 @@ class PatternIndex(Generic[T]):
             yield from exact
         root = name.split(".", 1)[0]
         for pattern, payload in self._globs.get(root, ()):
+            if fnmatchcase(name, pattern):
+                yield payload
+        for pattern, payload in self._by_last.get(name.rsplit(".", 1)[-1], ()):
             if fnmatchcase(name, pattern):
                 yield payload
         for pattern, payload in self._any:

@@ -135,8 +135,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("hydra.compose", "config_management", "hydra"),
     ("hydra.initialize", "config_management", "hydra"),
     ("hydra.utils.instantiate", "config_management", "hydra"),
-    ("omegaconf.OmegaConf.load", "config_management", "omegaconf"),
-    ("omegaconf.OmegaConf.create", "config_management", "omegaconf"),
+    ("omegaconf.OmegaConf.*", "config_management", "omegaconf"),  # load, create, merge, to_yaml, structured...
     ("gin.parse_config_file", "config_management", "gin"),
     ("gin.parse_config_files_and_bindings", "config_management", "gin"),
     ("ml_collections.config_flags.DEFINE_config_file", "config_management", "ml_collections"),
@@ -173,6 +172,9 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("huggingface_hub.upload_folder", "model_registry", "huggingface_hub"),
     ("huggingface_hub.HfApi.upload_folder", "model_registry", "huggingface_hub"),
     ("huggingface_hub.create_repo", "model_registry", "huggingface_hub"),
+    ("huggingface_hub.HfApi.upload_file", "model_registry", "huggingface_hub"),
+    ("huggingface_hub.upload_file", "model_registry", "huggingface_hub"),
+    ("*.push_to_hub", "model_registry", "huggingface_hub"),  # model.push_to_hub(repo_id), trainer.push_to_hub()
     ("bentoml.*.save_model", "model_registry", "bentoml"),
     ("bentoml.models.create", "model_registry", "bentoml"),
     ("zenml.Model", "model_registry", "zenml"),
@@ -470,7 +472,9 @@ KWARGS: tuple[tuple[str, str, object, str, str], ...] = (
     ("bentoml.*.save_model", "signatures", "*", "model_signature", "bentoml"),
     ("zenml.pipeline", "model", "*", "model_registry", "zenml"),
     ("zenml.step", "experiment_tracker", "*", "experiment_tracking", "zenml"),
-    ("*.push_to_hub", "*", "*", "model_registry", "huggingface_hub"),
+    ("transformers.TrainingArguments", "push_to_hub", True, "model_registry", "huggingface_hub"),
+    ("transformers.Seq2SeqTrainingArguments", "push_to_hub", True, "model_registry", "huggingface_hub"),
+    ("trl.*Config", "push_to_hub", True, "model_registry", "huggingface_hub"),
 )
 
 # distribution name (PEP 503 normalized) -> (capability, tool): a manifest mention makes it declared_only

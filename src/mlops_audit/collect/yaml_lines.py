@@ -323,8 +323,8 @@ class _Builder:
         if as_key:
             return  # an alias used as a key: its inner lines mean nothing
         append = self.lines.append
-        for sub, line in lines:
-            append((path + sub[cut:], line))
+        for sub, where in lines:
+            append((path + sub[cut:], where))
 
     def _merge(self, frame: _Frame) -> None:
         """Apply ``<<`` merge keys: explicit keys win, earlier sources win, lines move up."""

@@ -43,7 +43,12 @@ METRIC_NAME = re.compile(
     r"score|metric|metrics|map|ndcg|bleu|rouge|perplexity|error|wer|iou|dice)($|[_.\]\"'])")
 _LLM_MODEL_TYPES = {"question-answering", "text-summarization", "text", "databricks-agent"}
 _REGISTRY_OR_DEPLOY = re.compile(r"(register_model|transition_model_version_stage|set_registered_model_alias|"
-                                 r"create_model_version|push_to_hub|deploy|promote|link_model|save_model)$")
+                                 r"create_model_version|push_to_hub|deploy|promote|link_model)$")
+# A comparison that raises is a gate only when it reads like one: a threshold, a baseline or
+# champion, or code whose place says it evaluates or promotes (not an input check or a NaN guard).
+_GATE_NAME = re.compile(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
+                        r"required|expected|target|gate|tolerance|best_|current_")
+_GATE_PLACE = re.compile(r"(?i)eval|gate|promot|deploy|regist|release|validat|quality|champion|compare|check_model")
 _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "scipy.spatial.distance.jensenshannon",
                 "scipy.stats.chi2_contingency", "scipy.stats.chisquare", "scipy.stats.entropy",
                 "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
@@ -236,8 +241,8 @@ def _tests(ctx: FileContext, ev: Evidence) -> None:
     """unit_tests: collected test functions/classes; model_tests: asserts on a trained model's metrics."""
     py = ctx.py
     name = py.path.rsplit("/", 1)[-1]
-    if not name.endswith(".py") and not name.endswith(".ipynb"):
-        return
+    if not _collected_test_module(name):
+        return  # conftest.py, helpers and fixtures under tests/ hold no collected tests
     imports = {imp.module.split(".", 1)[0] for imp in py.imports}
     testcase_classes = {c.name for c in py.classes if any(b.endswith("TestCase") for b in c.bases)}
     found = False
@@ -265,6 +270,7 @@ def _tests(ctx: FileContext, ev: Evidence) -> None:
                          for c in calls)
         if not uses_model:
             continue
+        predictions = _prediction_names(py, fn.qualname)
         for cmp in py.compares:
             if cmp.scope != fn.qualname or cmp.context != "assert":
                 continue
@@ -272,6 +278,30 @@ def _tests(ctx: FileContext, ev: Evidence) -> None:
             has_order = any(op in ("<", "<=", ">", ">=") for op in cmp.ops)
             if has_order and (numeric or len(cmp.names) >= 2) and any(METRIC_NAME.search(n) for n in cmp.names):
                 ev.add("model_tests", "", py.path, cmp.line, f"assert in {fn.name}")
+            elif (sum(1 for n in cmp.names if n in predictions) >= 2
+                  and any(op in ("<", "<=", ">", ">=", "==") for op in cmp.ops)):
+                # directional (high < low) or invariance (pred_a == pred_b) expectation on predictions
+                ev.add("model_tests", "", py.path, cmp.line, f"behavioural assert in {fn.name}")
+
+
+def _collected_test_module(name: str) -> bool:
+    """Modules a test runner collects by default: test*.py (pytest, unittest), *_test.py, tests.py."""
+    return name.endswith(".py") and (name.startswith("test") or name.endswith("_test.py"))
+
+
+_PREDICT = re.compile(r"(?:^|\.)(predict\w*|generate|forward|__call__)(?:\(\))?$")
+
+
+def _prediction_names(py: PyFile, scope: str) -> set[str]:
+    """Local names assigned from a model's prediction in ``scope`` (``p = model.predict(x)[0, 1]``)."""
+    out: set[str] = set()
+    for a in py.assigns:
+        if a.scope != scope or not isinstance(a.value, Expr):
+            continue
+        callee = a.value.callee if a.value.kind in ("call", "subscript") else ""
+        if callee and _PREDICT.search(callee) and "." in callee:
+            out.add(a.target)
+    return out
 
 
 def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
@@ -318,8 +348,20 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
             continue
         if not any(METRIC_NAME.search(n) for n in cmp.names):
             continue
-        if cmp.raises or cmp.scope in promote_scopes:
+        if cmp.scope in promote_scopes:
+            ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gates promotion", cmp.cell)
+        elif cmp.raises and _gate_like(cmp, py.path):
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gate", cmp.cell)
+
+
+def _gate_like(cmp: Any, path: str) -> bool:
+    """A raising metric comparison against a threshold-like value, or in evaluation/promotion code."""
+    if any(_GATE_NAME.search(n) for n in cmp.names):
+        return True
+    if not _GATE_PLACE.search(path + " " + cmp.scope):
+        return False
+    numeric = [c for c in cmp.constants if isinstance(c, (int, float)) and not isinstance(c, bool)]
+    return bool(numeric) or len(cmp.names) >= 2
 
 
 def _mlflow_signature(ctx: FileContext, ev: Evidence) -> None:

@@ -1,0 +1,1 @@
+"""Churn prediction: features, training and serving."""

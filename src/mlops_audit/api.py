@@ -7,12 +7,18 @@ from typing import Callable
 
 from . import __version__
 from .collect import CollectOptions, plan
+from .collect.cache import code_fingerprint
 from .collect.gitstate import git_state
 from .config import AuditConfig
 from .detect import detect
 from .model import Inspection, Report, SkippedFile, Target, ToolInfo
 
 __all__ = ["audit"]
+
+
+def _memo_extra(target: str, config: AuditConfig) -> str:
+    """Everything besides file contents that decides the report: git state, configuration, tool code."""
+    return f"{git_state(target)}\0{config!r}\0{code_fingerprint()}"
 
 
 def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
@@ -29,7 +35,7 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
     collect_plan = plan(target, CollectOptions(use_cache=config.use_cache, jobs=config.jobs,
                                                exclude=config.exclude_matcher(), progress=progress),
                         version=__version__)
-    memo_key = collect_plan.unchanged_key(extra=f"{git_state(target)}\0{config!r}") if config.use_cache else None
+    memo_key = collect_plan.unchanged_key(extra=_memo_extra(target, config)) if config.use_cache else None
     if memo_key is not None:
         cached = collect_plan.cache.read_memo(memo_key)
         if cached is not None:
@@ -65,7 +71,7 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
         inspection=inspection, recommendations=recommendations, roadmap=roadmap,
     )
     if config.use_cache:
-        key = collect_plan.unchanged_key(extra=f"{git_state(target)}\0{config!r}")
+        key = collect_plan.unchanged_key(extra=_memo_extra(target, config))
         if key is not None:
             collect_plan.cache.write_memo(key, report.model_dump_json())
     return report

@@ -391,7 +391,7 @@ def with_overrides(config: AuditConfig, *, select: Iterable[str] = (), ignore: I
     if ignore:
         values["ignore"] = tuple(dict.fromkeys(config.ignore + _selectors(doc, list(ignore), "--ignore")))
     if areas:
-        values["areas"] = _areas(doc, list(areas), "--area")
+        values["areas"] = _areas(doc, [a.strip() for item in areas for a in item.split(",") if a.strip()], "--area")
     if exclude:
         values["exclude"] = tuple(dict.fromkeys(config.exclude + doc.strings(list(exclude), "--exclude")))
     if stakes is not None:

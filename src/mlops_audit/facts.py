@@ -52,7 +52,7 @@ class Expr:
 
 @dataclass(frozen=True)
 class Location:
-    """A place in the repository; ``cell`` is set inside notebooks (1-based code cell index)."""
+    """A place in the repository; ``cell`` is set inside notebooks (1-based index among all cells)."""
 
     path: str
     line: int | None = None
@@ -321,6 +321,9 @@ class ConfigDoc:
     lines: Mapping[tuple, int] = field(default_factory=dict)
     error: str | None = None
     templated: bool = False  # parsed after neutralising {{ }} / {% %} template actions (Helm, Jinja)
+    # line where a scalar value's text starts when not on its key's line: block
+    # scalars (``run: |`` -> the line after), values on the next line
+    value_lines: Mapping[tuple, int] = field(default_factory=dict)
 
     def line_of(self, *keys: Any) -> int:
         return self.lines.get(tuple(keys), self.line)

@@ -132,10 +132,12 @@ def _notebook(text: str) -> Iterator[Suppression]:
 
 def _covers(s: Suppression, f: "Finding") -> bool:
     loc = f.location
-    if loc is None or s.cell != loc.cell:
+    if loc is None:
         return False
-    if loc.line is None:  # a file-level finding: any suppression of its rule in the file
+    if loc.line is None:  # a file-level finding: any suppression of its rule in the file (any cell)
         return True
+    if s.cell != loc.cell:
+        return False
     last = loc.end_line or loc.line
     return loc.line <= s.line <= last or loc.line <= s.target <= last
 

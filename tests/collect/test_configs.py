@@ -143,6 +143,12 @@ def test_key_and_item_lines() -> None:
     assert doc.line_of("nope") == 1
 
 
+def test_value_lines_point_at_block_text() -> None:
+    """``run: |`` sits on one line and its commands start on the next: evidence should cite them."""
+    doc = one(".github/workflows/ci.yml", WORKFLOW + "    env:\n      A:\n        b\n")
+    assert doc.value_lines == {("jobs", "test", "steps", 1, "run"): 10, ("jobs", "test", "env", "A"): 14}
+
+
 def test_multi_document_indexes_and_lines() -> None:
     text = "# leading comment\n---\n" + K8S + "---\n---\n" + "apiVersion: v1\nkind: Service\nspec:\n  ports:\n  - port: 80\n"
     docs = parse_config("deploy/all.yaml", text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -210,12 +210,15 @@ class CollectPlan:
             else:
                 jobs.append((entry.kind, entry.path, os.path.join(self.root, entry.path)))
         workers = self.options.jobs or min(os.cpu_count() or 1, 8)
-        for rel, kind, blob, dig in _run_jobs(jobs, workers, self.options.progress):
-            st = self.stats[rel]
-            cache.put(rel, st[0], st[1], dig, kind, blob)
-            results[rel] = (kind, pickle.loads(blob))
-        cache.save()
-        git = collect_git(self.root)
+        # git history scanning waits on git, not on us: overlap it with parsing
+        with ThreadPoolExecutor(max_workers=1) as background:
+            git_future = background.submit(collect_git, self.root)
+            for rel, kind, blob, dig in _run_jobs(jobs, workers, self.options.progress):
+                st = self.stats[rel]
+                cache.put(rel, st[0], st[1], dig, kind, blob)
+                results[rel] = (kind, pickle.loads(blob))
+            cache.save()
+            git = git_future.result()
         return _assemble(self.root, self.entries, list(self.skipped), results, git, cache.hits)
 
 

@@ -17,7 +17,30 @@ from typing import Any
 
 __all__ = ["FactsCache", "cache_dir", "digest"]
 
-_FORMAT = 2
+_FORMAT = 3
+
+
+def code_fingerprint() -> str:
+    """Identity of the installed mlops-audit code: cached facts and memoized reports never outlive it.
+
+    Stats of the package's own modules (cheap), so an editable install that
+    changes a rule or a collector invalidates what was cached.
+    """
+    global _CODE_FP
+    if _CODE_FP is None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        h = hashlib.sha1()
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.endswith((".py", ".yaml")):
+                    st = os.stat(os.path.join(dirpath, name))
+                    h.update(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        _CODE_FP = h.hexdigest()[:16]
+    return _CODE_FP
+
+
+_CODE_FP: str | None = None
 
 
 def cache_dir() -> str:
@@ -51,7 +74,7 @@ class FactsCache:
 
     def __init__(self, target: str, version: str, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.version = version
+        self.version = f"{version}+{code_fingerprint()}"
         key = hashlib.sha1(os.path.realpath(target).encode("utf-8", "surrogateescape")).hexdigest()[:20]
         self.path = os.path.join(cache_dir(), f"facts-{key}.pickle")
         self.entries: dict[str, tuple[int, int, str, str, Any]] = {}

@@ -299,7 +299,7 @@ def _parse_yaml(path: str, text: str) -> list[ConfigDoc]:
         if helm and (kind != "k8s" or path.lower().endswith(".tpl")):
             kind = "helm_template"
         out.append(ConfigDoc(path=path, kind=kind, data=doc.data, line=doc.line, index=doc.index,
-                             lines=doc.lines, templated=templated))
+                             lines=doc.lines, templated=templated, value_lines=doc.value_lines))
     if failure is not None:
         if helm:
             out.append(ConfigDoc(path=path, kind="helm_template", data=None, line=failure.line,

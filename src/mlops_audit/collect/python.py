@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import warnings
 from typing import Any, Iterable
 
 from ..facts import (
@@ -464,7 +465,9 @@ def parse_python(path: str, source: str) -> PyFile:
     """Facts of one module; a syntax error is recorded on the result, never raised."""
     lines = source.count("\n") + 1
     try:
-        tree = ast.parse(source, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. warn (or fail under -W error) on 3.12+
+            tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
         return PyFile(path=path, is_test=is_test_path(path), lines=lines,
                       syntax_error=f"{exc.msg}", syntax_error_line=exc.lineno)

@@ -50,6 +50,7 @@ class YamlDoc:
     data: Any
     line: int
     lines: dict[tuple, int] = field(default_factory=dict)
+    value_lines: dict[tuple, int] = field(default_factory=dict)
 
 
 class YamlFailure(Exception):
@@ -161,7 +162,7 @@ class _Limit(Exception):
 class _Frame:
     """An open mapping or sequence: where it sits and what it waits for."""
 
-    __slots__ = ("container", "path", "is_map", "key", "start", "anchor", "count0",
+    __slots__ = ("container", "path", "is_map", "key", "key_line", "start", "anchor", "count0",
                  "merges", "as_key", "line")
 
     def __init__(self, container: Any, path: tuple, start: int, anchor: str | None,
@@ -170,6 +171,7 @@ class _Frame:
         self.path = path
         self.is_map = isinstance(container, dict)
         self.key: str | None = None   # for mappings: the key whose value comes next
+        self.key_line = line
         self.start = start            # index in the builder's line list
         self.anchor = anchor
         self.count0 = count0
@@ -193,6 +195,7 @@ class _Builder:
     def _reset(self) -> None:
         self.frames: list[_Frame] = []
         self.lines: list[tuple[tuple, int]] = []
+        self.value_lines: list[tuple[tuple, int]] = []
         self.anchors: dict[str, tuple[Any, int, int, list[tuple[tuple, int]]]] = {}
         self.root: Any = None
         self.root_line = 1
@@ -218,7 +221,8 @@ class _Builder:
     def _doc_end(self, event: Any) -> None:
         self.in_doc = False
         if self.root is not None:  # an empty document (``---`` alone, ``~``) is skipped
-            self.docs.append(YamlDoc(self.index, self.root, self.root_line, dict(self.lines)))
+            self.docs.append(YamlDoc(self.index, self.root, self.root_line, dict(self.lines),
+                                     dict(self.value_lines)))
 
     def _expand(self, nodes: int, line: int) -> None:
         """Count an alias at its expanded size; refuse past the cap (billion laughs)."""
@@ -234,6 +238,7 @@ class _Builder:
         frames = self.frames
         if frames and frames[-1].is_map and frames[-1].key is None:
             top = frames[-1]
+            top.key_line = line
             if event.value == "<<" and event.tag is None and event.implicit[0]:
                 top.key = _MERGE
             else:
@@ -248,7 +253,11 @@ class _Builder:
         else:
             value = event.value
         self._remember(event.anchor, value, 1, [], ())
-        self._attach(value, line)
+        block = event.style in ("|", ">")
+        off_key = bool(frames) and frames[-1].is_map and frames[-1].key_line != line
+        path = self._attach(value, line)
+        if block or off_key:  # the text starts after the indicator line of a block scalar
+            self.value_lines.append((path, line + 1 if block else line))
 
     def _attach(self, value: Any, line: int) -> tuple:
         """Place a finished value under the open container; return its path."""
@@ -265,7 +274,7 @@ class _Builder:
         key = top.key
         if key is None:  # an alias or complex key in key position
             key = _key_text(value)
-            top.key = key
+            top.key, top.key_line = key, line
             self.lines.append((top.path + (key,), line))
             return top.path + (key,)
         top.key = None

@@ -373,6 +373,9 @@ def _mlflow_signature(ctx: FileContext, ev: Evidence) -> None:
                 ev.add("model_signature", "mlflow", ctx.py.path, call.line, "log_model(signature=...)", call.cell)
 
 
+_RESPONSE_CLASS = re.compile(r"(?i)(response|output|result|prediction|reply|answer)s?$")
+
+
 def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
     """Serving, health routes and request validation from the route table."""
     pydantic_models: set[str] = set()
@@ -386,6 +389,15 @@ def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> Non
             for cls in ctx.py.classes:
                 if any(b.rsplit(".", 1)[-1] in pydantic_models for b in cls.bases):
                     pydantic_models.add(cls.name)
+    # response models (``response_model=Prediction``, ``-> Prediction``-style names) are built by the
+    # handler from its result: constructing one validates the answer, not the request
+    response_models: set[str] = set()
+    for route in routes:
+        fn = index.contexts[route.file].functions.get(route.function)
+        for d in fn.decorators if fn else ():
+            rm = d.kw("response_model")
+            if isinstance(rm, Ref):
+                response_models.add(rm.qualname.rsplit(".", 1)[-1])
     for route in routes:
         ev.add("serving", route.framework, route.file, route.line, f"{'/'.join(route.methods)} {route.path}")
         if is_health_path(route.path):
@@ -408,7 +420,8 @@ def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> Non
                 ev.add("input_validation", "marshmallow", route.file, call.line, name, call.cell)
             elif name in ("jsonschema.validate",) or name.endswith("Validator.validate"):
                 ev.add("input_validation", "jsonschema", route.file, call.line, name, call.cell)
-            elif name.split(".")[-1] in pydantic_models:
+            elif (name.split(".")[-1] in pydantic_models and name.split(".")[-1] not in response_models
+                  and not _RESPONSE_CLASS.search(name.split(".")[-1])):
                 ev.add("input_validation", "pydantic", route.file, call.line, f"{name}(...)", call.cell)
     for ctx in index.contexts.values():
         if ctx.py.is_test:

@@ -25,9 +25,15 @@ TEST_COMMAND = re.compile(
     r"(^|[\s;&|(/])(pytest|py\.test|tox|nox|unittest|nosetests|make\s+(test|check|tests)|"
     r"(hatch|poetry|uv|pdm|pipenv)\s+run\s+(pytest|test|tox|nox)|python\d*(\.\d+)?\s+-m\s+(pytest|unittest)|"
     r"bash\s+\S*test\S*\.sh|\./\S*test\S*\.sh|just\s+test)(\s|$|[;&|)])")
+# ``train`` must start a word part: ``pretrained``, ``constraint`` and ``mytrain`` are not training.
 TRAIN_COMMAND = re.compile(
-    r"(^|[\s;&|/])(\S*train\S*\.py|dvc\s+repro|dvc\s+exp\s+run|mlflow\s+run|kedro\s+run|zenml\s+pipeline\s+run|"
-    r"python\d*\s+-m\s+\S*train\S*|\S*retrain\S*|\S*pipeline\S*\.py|run\.py\s+.*train)")
+    r"(^|[\s;&|/])(\S*(?<![A-Za-z])(re)?train\S*\.py|dvc\s+repro|dvc\s+exp\s+run|mlflow\s+run|kedro\s+run|"
+    r"zenml\s+pipeline\s+run|python\d*\s+-m\s+\S*(?<![A-Za-z])(re)?train\S*|\S*(?<![A-Za-z])retrain\S*|"
+    r"\S*pipeline\S*\.py|run\.py\s+.*train)")
+# Shell segments that set things up rather than run them: installing pytest is not running it.
+_SETUP_SEGMENT = re.compile(
+    r"^\s*(sudo\s+)?(python\d*(\.\d+)?\s+-m\s+)?(pip\d*|uv\s+pip|pipx|poetry\s+add|pdm\s+add|uv\s+add|"
+    r"conda|mamba|micromamba|apt(-get)?|brew|npm|yarn|echo|printf)\b")
 _K8S_AUTOSCALE = {"HorizontalPodAutoscaler": "k8s_hpa", "ScaledObject": "keda", "ScaledJob": "keda"}
 _TRAFFIC_KINDS = {"Rollout": "argo_rollouts", "Canary": "flagger"}
 
@@ -55,6 +61,15 @@ def ci_commands(doc: ConfigDoc) -> Iterator[tuple[str, int]]:
                 yield value, doc.lines.get(path, doc.line)
 
 
+def command_segments(cmd: str) -> Iterator[str]:
+    """The commands of a CI shell step that run something: comments, installs and echoes dropped."""
+    for raw in cmd.splitlines():
+        line = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
+        for seg in re.split(r"&&|\|\||;|\|", line):
+            if seg.strip() and not _SETUP_SEGMENT.match(seg):
+                yield seg.strip()
+
+
 def detect_configs(facts: Facts, ev: Evidence) -> None:
     for doc in facts.configs:
         handler = _HANDLERS.get(doc.kind)
@@ -80,11 +95,13 @@ def _ci(doc: ConfigDoc, ev: Evidence) -> None:
     schedule = _schedule_line(doc)
     trains = []
     for cmd, line in ci_commands(doc):
-        if TEST_COMMAND.search(cmd):
-            ev.add("ci_runs_tests", "", doc.path, line, cmd.strip().splitlines()[0][:80])
+        segments = list(command_segments(cmd))
+        tests = [seg for seg in segments if TEST_COMMAND.search(seg)]
+        if tests:
+            ev.add("ci_runs_tests", "", doc.path, line, tests[0][:80])
         if re.search(r"(^|\s)cml(\s|-)", cmd):
             ev.add("ci", "cml", doc.path, line, "cml")
-        if TRAIN_COMMAND.search(cmd):
+        if any(TRAIN_COMMAND.search(seg) and not TEST_COMMAND.search(seg) for seg in segments):
             trains.append(line)
     for path, value in _walk(doc.data):
         if path and path[-1] == "uses" and isinstance(value, str) and "setup-cml" in value:
@@ -145,7 +162,7 @@ def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
         ev.add("pipeline_orchestration", "argo_workflows", doc.path, doc.line, kind)
     if kind in ("CronJob", "CronWorkflow"):
         text = " ".join(str(v) for _, v in _walk(data) if isinstance(v, str))
-        if TRAIN_COMMAND.search(text) or re.search(r"(?i)train", text):
+        if TRAIN_COMMAND.search(text) or re.search(r"(?i)(?<![a-z])(re)?train", text):
             ev.add("scheduled_retraining", "k8s_cronjob", doc.path, doc.line, kind)
     if kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod"):
         for path, _ in _walk(data):
@@ -233,13 +250,13 @@ def _hydra_and_targets(doc: ConfigDoc, ev: Evidence) -> None:
                 if capability in ("experiment_tracking", "hyperparameter_search", "distributed_training",
                                   "mixed_precision", "data_validation", "drift_detection", "model_registry"):
                     ev.add(capability, tool, doc.path, line, f"_target_: {value}")
-        elif key == "strategy" and isinstance(value, str) and _near_trainer(path, data):
+        elif key == "strategy" and isinstance(value, str) and _near_trainer(path, data, doc.path):
             v = value.lower()
             for prefix, tool in (("ddp", "ddp"), ("fsdp", "fsdp"), ("deepspeed", "deepspeed")):
                 if v.startswith(prefix):
                     ev.add("distributed_training", tool, doc.path, line, f"strategy: {value}")
                     ev.add("distributed_training", "lightning", doc.path, line, "Lightning Trainer strategy")
-        elif key == "precision" and isinstance(value, (str, int)) and _near_trainer(path, data):
+        elif key == "precision" and isinstance(value, (str, int)) and _near_trainer(path, data, doc.path):
             v = str(value).lower()
             if v.startswith(("16", "bf16")):
                 ev.add("mixed_precision", "lightning", doc.path, line, f"precision: {value}")
@@ -256,8 +273,11 @@ def _hydra_and_targets(doc: ConfigDoc, ev: Evidence) -> None:
                                "Hydra Optuna sweeper")
 
 
-def _near_trainer(path: tuple, data: Any) -> bool:
-    """A strategy/precision key belongs to a Lightning Trainer config (by its _target_ or its place)."""
+def _near_trainer(path: tuple, data: Any, doc_path: str = "") -> bool:
+    """A strategy/precision key belongs to a Lightning Trainer config (by its _target_ or its place,
+    including a Hydra config group such as ``configs/trainer/ddp.yaml``)."""
+    if len(path) == 1 and "trainer" in doc_path.lower().rsplit("/", 1)[0].rsplit("/", 1)[-1]:
+        return True
     parent: Any = data
     for key in path[:-1]:
         parent = parent[key] if isinstance(parent, (dict, list)) else None

@@ -299,10 +299,10 @@ _TRACK_ROWS: list[tuple[str, str, frozenset[str]]] = [
     ("sagemaker.experiments.*Run", "sagemaker_experiments", _K({"run", "params", "metrics", "auto"})),
     ("zenml.log_metadata", "zenml", _K({"metrics"})), ("zenml.log_model_metadata", "zenml", _K({"metrics"})),
     ("zenml.log_artifact_metadata", "zenml", _K({"metrics"})), ("zenml.log_step_metadata", "zenml", _K({"metrics"})),
-    ("optuna.integration.MLflowCallback", "mlflow", _K({"run", "params", "metrics", "auto"})),
-    ("optuna_integration.MLflowCallback", "mlflow", _K({"run", "params", "metrics", "auto"})),
-    ("optuna.integration.WeightsAndBiasesCallback", "wandb", _K({"run", "params", "metrics", "auto"})),
-    ("optuna_integration.WeightsAndBiasesCallback", "wandb", _K({"run", "params", "metrics", "auto"})),
+    ("optuna.integration*.MLflowCallback", "mlflow", _K({"run", "params", "metrics", "auto"})),
+    ("optuna_integration*.MLflowCallback", "mlflow", _K({"run", "params", "metrics", "auto"})),
+    ("optuna.integration*.WeightsAndBiasesCallback", "wandb", _K({"run", "params", "metrics", "auto"})),
+    ("optuna_integration*.WeightsAndBiasesCallback", "wandb", _K({"run", "params", "metrics", "auto"})),
     ("ray.air.integrations.*", "ray", _K({"run", "params", "metrics", "auto"})),
     ("ray.tune.integration.*", "ray", _K({"run", "params", "metrics", "auto"})),
 ]
@@ -497,8 +497,9 @@ class EntryPoint:
 
     def fit_site_text(self) -> str:
         f = self.fit
-        via = f" (via {' -> '.join(f.chain)})" if f.chain else ""
-        return f"{f.call.qualname} at {f.path}:{f.call.line}{via}"
+        via = f", reached via {' -> '.join(f.chain)}" if f.chain else ""
+        cell = f" cell {f.call.cell}" if f.call.cell else ""
+        return f"{f.call.qualname.replace('()', '')} at {f.path}:{f.call.line}{cell}{via}"
 
 
 @dataclass
@@ -639,7 +640,7 @@ def _attach_tracking(entry: EntryPoint, index: RepoIndex, facts: Facts, config_t
         elif integ is not None:
             entry.tracking.append(integ)
     if any(_decorated_step(index, r, "zenml") for r in entry.fits):
-        entry.tracking.append(TrackingUse("zenml", _K({"run", "params", "artifacts", "model", "dataset", "code"}),
+        entry.tracking.append(TrackingUse("zenml", _K({"run", "params", "artifacts", "model", "dataset", "code", "env"}),
                                           entry.path, entry.line, "ZenML step (artifacts and lineage tracked)",
                                           explicit=False))
     if any(_decorated_step(index, r, "metaflow") for r in entry.fits):

@@ -1,0 +1,557 @@
+"""Security of the ML supply chain: unsafe model loading, remote code, leaked secrets.
+
+Models are code: a pickle, a joblib file or a full torch checkpoint runs
+whatever its author put in it when it is loaded, and ``trust_remote_code``
+runs a model repository's Python. Secrets committed to code, configuration or
+notebook outputs leak with every clone. Security is not an area of its own in
+the scorecard; these findings count under reproducibility so they apply
+wherever ML code exists, and stakes never demote them.
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any, Iterable, Iterator
+
+from ..detect.repo_caps import runtime_requirements
+from ..facts import Call, ConfigDoc, Expr, Ref, is_test_path
+from ..model import Severity
+from ._base import Hit, RuleContext, rule
+from ._repro_util import all_code_units
+
+__all__ = ["torch_load_without_weights_only", "unsafe_model_deserialization", "trust_remote_code",
+           "hardcoded_secret", "secret_in_notebook_output", "judge_secret", "redact"]
+
+_AREA = "reproducibility"
+
+# -- SEC001 torch.load -------------------------------------------------------------------------------------------------
+
+_TORCH_LOAD = frozenset({"torch.load", "torch.serialization.load"})
+_OLD_TORCH = ("1.13.1", "2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1")
+
+
+def torch_defaults_safe(ctx: RuleContext) -> bool:
+    """True when every declared torch requirement excludes versions before 2.6 (where weights_only became the default)."""
+    def compute() -> bool:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        specs = [r.specifier for _, r in runtime_requirements(ctx.facts) if r.name == "torch"]
+        if not specs:
+            return False
+        for spec in specs:
+            try:
+                s = SpecifierSet(spec.replace(" ", ""))
+            except InvalidSpecifier:
+                return False
+            if not spec or any(s.contains(v, prereleases=True) for v in _OLD_TORCH):
+                return False
+        return True
+    return ctx.memo("sec.torch_safe", compute)  # type: ignore[return-value]
+
+
+@rule(id="SEC001", name="torch-load-without-weights-only", area=_AREA, severity=Severity.HIGH,
+      concept="unsafe_deserialization", title="torch.load without weights_only=True",
+      rationale="torch.load unpickles the file: a checkpoint downloaded or swapped by someone else can run "
+                "arbitrary code when loaded. weights_only=True restricts loading to tensors and plain "
+                "containers (the default only from PyTorch 2.6).",
+      remediation={
+          "default": "Pass `weights_only=True` (and save plain state_dicts), or store weights as safetensors and "
+                     "load them with `safetensors.torch.load_file`. Require torch>=2.6 so the safe mode is the "
+                     "default everywhere.",
+      },
+      seeds=("H21",), references=("https://pytorch.org/docs/stable/generated/torch.load.html",
+                                  "https://huggingface.co/docs/safetensors"),
+      bad="state = torch.load(path)", good="state = torch.load(path, weights_only=True)",
+      stakes_sensitive=False, principle="security", tools=("pytorch", "safetensors"))
+def torch_load_without_weights_only(ctx: RuleContext) -> Iterator[Hit]:
+    """Every torch.load in non-test code whose weights_only is not the literal True."""
+    safe_default = torch_defaults_safe(ctx)
+    for fc in all_code_units(ctx):
+        for call in fc.py.calls:
+            if fc.effective(call) not in _TORCH_LOAD:
+                continue
+            value = call.kw("weights_only")
+            if value is True:
+                continue
+            if not call.has_kw("weights_only"):
+                if safe_default or call.star_kwargs:
+                    continue
+                why = "without weights_only=True, so it unpickles arbitrary objects (the default before torch 2.6)"
+            elif value is False:
+                why = "with weights_only=False, so it unpickles arbitrary objects"
+            else:
+                why = "with weights_only set from a variable that may be False"
+            loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
+            yield Hit(fc.py.path, call.line, cell=call.cell, key=f"torch-load:{call.scope}",
+                      message=f"{loc} calls torch.load {why}: a tampered checkpoint runs code on load.")
+
+
+# -- SEC002 pickle-family loads ----------------------------------------------------------------------------------------
+
+_PICKLE_LOADS = {
+    "pickle.load": "pickle.load", "pickle.loads": "pickle.loads", "pickle.Unpickler": "pickle.Unpickler",
+    "_pickle.load": "pickle.load", "_pickle.loads": "pickle.loads", "cPickle.load": "pickle.load",
+    "cPickle.loads": "pickle.loads", "joblib.load": "joblib.load", "sklearn.externals.joblib.load": "joblib.load",
+    "dill.load": "dill.load", "dill.loads": "dill.loads", "cloudpickle.load": "cloudpickle.load",
+    "cloudpickle.loads": "cloudpickle.loads", "pandas.read_pickle": "pandas.read_pickle",
+    "numpy.load": "numpy.load", "tensorflow.keras.models.load_model": "keras load_model",
+    "keras.models.load_model": "keras load_model", "keras.saving.load_model": "keras load_model",
+}
+_MODELISH = re.compile(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|pipe|checkpoint|ckpt|booster|"
+                       r"predictor|learner|weights|artifact|\.pkl|\.joblib|\.pickle|\.sav)")
+
+
+def _is_model_load(call: Call, target: str) -> bool:
+    names: list[str] = [target]
+    for v in list(call.args[:1]) + [v for k, v in call.kwargs if k in ("file", "filename", "path", "filepath")]:
+        if isinstance(v, str):
+            names.append(v)
+        elif isinstance(v, Ref):
+            names.append(v.qualname)
+        elif isinstance(v, Expr):
+            names.extend(v.names)
+            if isinstance(v.literal, str):
+                names.append(v.literal)
+    return any(_MODELISH.search(n) for n in names if n)
+
+
+@rule(id="SEC002", name="unsafe-model-deserialization", area=_AREA, severity=Severity.HIGH,
+      concept="unsafe_deserialization", title="Model or artifact loaded with pickle, joblib or dill",
+      rationale="pickle, joblib, dill and cloudpickle execute code embedded in the file while loading. A model "
+                "file is an input like any other: replaced in storage, in a registry or in transit, it gives its "
+                "author code execution wherever the model is loaded, serving hosts included.",
+      remediation={
+          "sklearn": "Save scikit-learn models with skops (`skops.io.dump` / `skops.io.load(path, trusted=[...])`) "
+                     "or export to ONNX; if pickle must stay, verify a checksum of the file before loading and "
+                     "load only from storage you control.",
+          "pytorch": "Save state_dicts as safetensors and load with `safetensors.torch.load_file`, or "
+                     "`torch.load(path, weights_only=True)`.",
+          "default": "Use a format that cannot carry code (safetensors, ONNX, skops, XGBoost/LightGBM native "
+                     "JSON/UBJ), or verify a signature/checksum before unpickling files from a store you control.",
+      },
+      seeds=("H21", "H10"), references=("https://docs.python.org/3/library/pickle.html (warning)",
+                                        "https://skops.readthedocs.io/en/stable/persistence.html"),
+      bad="model = joblib.load(model_path)", good="model = skops.io.load(model_path, trusted=[...])",
+      stakes_sensitive=False, principle="security", tools=("skops", "safetensors", "onnx"))
+def unsafe_model_deserialization(ctx: RuleContext) -> Iterator[Hit]:
+    """Every pickle-family load in non-test code; HIGH for model-like targets, MEDIUM for other artifacts."""
+    for fc in all_code_units(ctx):
+        targets = {(a.line, a.value.callee): a.target for a in fc.py.assigns
+                   if isinstance(a.value, Expr) and a.value.kind == "call"}
+        for call in fc.py.calls:
+            name = fc.effective(call)
+            label = _PICKLE_LOADS.get(name)
+            if label is None:
+                continue
+            if label == "numpy.load" and call.kw("allow_pickle") is not True:
+                continue
+            if label == "keras load_model" and call.kw("safe_mode") is not False:
+                continue
+            first = call.args[0] if call.args else None
+            if isinstance(first, Expr) and first.callee.endswith(("pickle.dumps", "dill.dumps", "cloudpickle.dumps")):
+                continue  # an in-memory round trip (deep copy), not a file
+            target = targets.get((call.line, call.qualname), "")
+            model = _is_model_load(call, target)
+            what = "a model" if model else "a file"
+            into = f" into {target}" if target else ""
+            loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
+            yield Hit(fc.py.path, call.line, cell=call.cell, key=f"unpickle:{label}:{call.scope}:{target}",
+                      severity=None if model else Severity.MEDIUM,
+                      message=f"{loc} deserializes {what} with {label}(...){into}: loading runs any code the file "
+                              f"carries, so a replaced artifact means code execution here.")
+
+
+# -- SEC003 trust_remote_code --------------------------------------------------------------------------------------------
+
+_TRC = "trust_remote_code"
+_TRUE_STRINGS = frozenset({"true", "yes", "1", "on"})
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE_STRINGS)
+
+
+def _walk(data: Any, path: tuple = (), budget: list[int] | None = None) -> Iterator[tuple[tuple, Any]]:
+    """(key path, scalar) pairs of a parsed document, depth first, within a node budget."""
+    budget = budget if budget is not None else [50000]
+    stack: list[tuple[tuple, Any]] = [(path, data)]
+    while stack and budget[0] > 0:
+        p, node = stack.pop()
+        budget[0] -= 1
+        if isinstance(node, dict):
+            for k, v in reversed(list(node.items())):
+                stack.append((p + (k,), v))
+        elif isinstance(node, list):
+            for i in reversed(range(len(node))):
+                stack.append((p + (i,), node[i]))
+        else:
+            yield p, node
+
+
+def _config_docs(ctx: RuleContext) -> list[ConfigDoc]:
+    return [d for d in ctx.facts.configs if d.data is not None and not is_test_path(d.path)
+            and d.kind not in ("dvc_lock", "invalid")]
+
+
+def _trc_config_lines(ctx: RuleContext) -> list[tuple[ConfigDoc, tuple, int]]:
+    def compute() -> list[tuple[ConfigDoc, tuple, int]]:
+        out = []
+        for doc in _config_docs(ctx):
+            for path, value in _walk(doc.data):
+                if path and path[-1] == _TRC and _truthy(value):
+                    out.append((doc, path, doc.lines.get(path, doc.line)))
+        return out
+    return ctx.memo("sec.trc_config", compute)  # type: ignore[return-value]
+
+
+def _trc_code_defaults(ctx: RuleContext) -> list[str]:
+    """Where code makes trust_remote_code default to True: dataclass fields and argparse defaults."""
+    out = []
+    for fc in all_code_units(ctx):
+        class_scopes = {c.qualname for c in fc.py.classes}
+        for a in fc.py.assigns:
+            if a.target != _TRC or a.scope not in class_scopes:
+                continue
+            if a.value is True:
+                out.append(f"{fc.py.path}:{a.line}")
+            elif isinstance(a.value, Expr) and a.value.callee.endswith("field"):
+                if any(c.line == a.line and c.kw("default") is True for c in fc.py.calls):
+                    out.append(f"{fc.py.path}:{a.line}")
+        for c in fc.py.calls:
+            if c.method == "add_argument" and c.args and isinstance(c.args[0], str) \
+                    and c.args[0].lstrip("-").replace("-", "_") == _TRC and c.kw("default") is True:
+                out.append(f"{fc.py.path}:{c.line}")
+    return out
+
+
+@rule(id="SEC003", name="trust-remote-code", area=_AREA, severity=Severity.HIGH,
+      concept="trust_remote_code", title="trust_remote_code=True when loading a model or dataset",
+      rationale="trust_remote_code=True downloads and runs Python from the model or dataset repository at load "
+                "time. Any change pushed to that repository, or a look-alike name, executes in the training or "
+                "serving process with its credentials.",
+      remediation={
+          "default": "Prefer architectures supported natively by the library. When remote code is unavoidable, pin "
+                     "it: `from_pretrained(name, trust_remote_code=True, revision=\"<commit sha>\")` after reviewing "
+                     "that commit's code, or vendor the modelling code into the repository.",
+      },
+      seeds=("H21",), references=("https://huggingface.co/docs/transformers/models#custom-models",),
+      bad="AutoModel.from_pretrained(name, trust_remote_code=True)",
+      good="AutoModel.from_pretrained(name, trust_remote_code=True, revision='3f2a9c1')  # reviewed",
+      stakes_sensitive=False, principle="security", tools=("transformers",))
+def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
+    """Literal True in calls, a value read from a config/default that is True, and true in config files."""
+    config_lines = _trc_config_lines(ctx)
+    defaults = [f"{d.path}:{line}" for d, _, line in config_lines] + _trc_code_defaults(ctx)
+    for fc in all_code_units(ctx):
+        for call in fc.py.calls:
+            if not call.has_kw(_TRC):
+                continue
+            value = call.kw(_TRC)
+            pinned = isinstance(call.kw("revision"), str) and re.fullmatch(r"[0-9a-f]{7,40}", call.kw("revision"))
+            loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
+            if value is True:
+                source = "trust_remote_code=True"
+            elif isinstance(value, (Ref, Expr)) and defaults and _TRC in _names_of(value):
+                source = f"trust_remote_code from configuration that enables it ({', '.join(defaults[:2])})"
+            else:
+                continue
+            note = " (revision pinned to a commit)" if pinned else " without pinning a reviewed revision"
+            yield Hit(fc.py.path, call.line, cell=call.cell, key=f"trc:{call.method}:{call.scope}",
+                      severity=Severity.MEDIUM if pinned else None,
+                      message=f"{loc} calls {'.'.join(call.qualname.split('.')[-2:])} with {source}{note}: the "
+                              f"repository's Python runs at load time.")
+    for doc, _, line in config_lines:
+        yield Hit(doc.path, line, key=f"trc-config:{doc.path}",
+                  message=f"{doc.path}:{line} sets trust_remote_code: true, so loading runs code fetched from the "
+                          f"model or dataset repository.")
+
+
+def _names_of(value: Any) -> set[str]:
+    names = [value.qualname] if isinstance(value, Ref) else list(value.names) if isinstance(value, Expr) else []
+    out = set()
+    for n in names:
+        out.add(n.rsplit(".", 1)[-1])
+    return out
+
+
+# -- secrets -------------------------------------------------------------------------------------------------------------
+
+_EXTRA_PATTERNS = (
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-[a-z]{3,6}\d{2}-[A-Za-z0-9_-]{60,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Replicate token", re.compile(r"\br8_[A-Za-z0-9]{37}\b")),
+    ("Groq API key", re.compile(r"\bgsk_[A-Za-z0-9]{48,}\b")),
+    ("LangSmith API key", re.compile(r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b")),
+    ("Pinecone API key", re.compile(r"\bpcsk_[A-Za-z0-9_]{50,}\b")),
+)
+_PREFILTER = re.compile(
+    r"A3T|ABIA|ACCA|AKIA|ASIA|aws|sk-|sk_live|rk_live|gh[pousr]_|github_pat_|glpat-|gl[a-z]+-|GR1348941|xox[abposr]-|"
+    r"hooks\.slack|eyJ|PRIVATE KEY|PuTTY|hf_|AIza|SG\.|r8_|gsk_|lsv2_|pcsk_|pypi-|_authToken|AccountKey=|sq0csp-|"
+    r"-us\d|AC[a-z0-9]{32}|SK[a-z0-9]{32}|\d{8,10}:|[MNO][A-Za-z\d_-]{23,25}\.")
+_SECRET_NAME = re.compile(
+    r"(?i)(^|_)(api_?key|apikey|access_?key(_id)?|secret_?access_?key|secret_?key|client_?secret|private_?key|"
+    r"password|passwd|auth_?token|access_?token|api_?token|bearer_?token|refresh_?token|bot_?token|hf_?token|"
+    r"hub_?token|huggingface_?token|github_?token|gh_?token|slack_?token|wandb_?key|secret)$|^token$")
+_PASSWORD_NAME = re.compile(r"(?i)(password|passwd)$")
+_PLACEHOLDER = re.compile(
+    r"(?i)(x{3,}|\*{3,}|\.{3}|your|<[^>]*>|\$\{|\{\{|%\(|changeme|change_me|change-me|placeholder|dummy|example|"
+    r"sample|fake|redacted|replace|insert|todo|fixme|secret_here|_here$|^none$|^null$|^test|mock|^demo|"
+    r"^\$|^env:|^os\.environ|^sk-\.\.\.|^password|^secret$|^token$|^api[_-]?key$)")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
+_PATHISH = re.compile(r"^(/|\./|~|[A-Za-z]:\\)|\.(json|ya?ml|txt|pem|key|crt|env|ini|cfg|toml)$|^https?://|\s")
+
+
+@lru_cache(maxsize=1)
+def _detectors() -> tuple[Any, ...]:
+    """detect-secrets' format-based plugins (imported lazily: only repositories with candidate strings pay)."""
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+    from detect_secrets.plugins.discord import DiscordBotTokenDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.mailchimp import MailchimpDetector
+    from detect_secrets.plugins.npm import NpmDetector
+    from detect_secrets.plugins.openai import OpenAIDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+    from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+    from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+    classes = (AWSKeyDetector, AzureStorageKeyDetector, DiscordBotTokenDetector, GitHubTokenDetector,
+               GitLabTokenDetector, JwtTokenDetector, MailchimpDetector, NpmDetector, OpenAIDetector,
+               PrivateKeyDetector, PypiTokenDetector, SendGridDetector, SlackDetector, SquareOAuthDetector,
+               StripeDetector, TelegramBotTokenDetector, TwilioKeyDetector)
+    return tuple(cls() for cls in classes)
+
+
+@lru_cache(maxsize=1)
+def _entropy_calc() -> Any:
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+
+    return Base64HighEntropyString()
+
+
+def _entropy(value: str) -> float:
+    try:
+        return float(_entropy_calc().calculate_shannon_entropy(value))
+    except Exception:  # pragma: no cover - detect-secrets missing or changed: fall back to plain Shannon
+        counts = {c: value.count(c) for c in set(value)}
+        return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def _heuristic_noise(value: str, line: str) -> bool:
+    from detect_secrets.filters.heuristic import (
+        is_likely_id_string, is_potential_uuid, is_sequential_string, is_templated_secret,
+    )
+
+    return (is_templated_secret(value) or is_sequential_string(value) or is_potential_uuid(value)
+            or is_likely_id_string(value, line))
+
+
+def redact(value: str) -> str:
+    value = value.strip()
+    return f"{value[:4]}…({len(value)} chars)" if len(value) > 8 else "…"
+
+
+def judge_secret(name: str | None, value: str) -> str | None:
+    """The kind of secret a literal value is, judged with detect-secrets' plugins; None for placeholders and noise."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if len(value) < 8 or len(value) > 4096 or _PLACEHOLDER.search(value):
+        return None
+    key = (name or "value").rsplit(".", 1)[-1]
+    line = f'{key} = "{value}"'
+    if _PREFILTER.search(line):
+        for det in _detectors():
+            for match in det.analyze_string(line):
+                if match and (match in value or len(match) < 8) and not _PLACEHOLDER.search(match):
+                    return str(det.secret_type)
+        for label, pattern in _EXTRA_PATTERNS:
+            if pattern.search(value):
+                return label
+    if not name or not _SECRET_NAME.search(key):
+        return None
+    if _ENV_NAME.match(value) or _PATHISH.search(value) or value == key:
+        return None
+    has_letter = any(c.isalpha() for c in value)
+    has_digit = any(c.isdigit() for c in value)
+    if not (has_letter and has_digit) or _heuristic_noise(value, line):
+        return None
+    if _PASSWORD_NAME.search(key):
+        return "password" if _entropy(value) >= 2.5 else None
+    if len(value) >= 16 and _entropy(value) >= 3.0:
+        return "credential"
+    return None
+
+
+_STR_KW_SKIP = frozenset({"model", "model_name", "model_id", "pretrained_model_name_or_path", "repo_id", "path",
+                          "filename", "prompt", "template", "text", "url", "base_url", "endpoint", "name"})
+
+
+def _literal_pairs(value: Any) -> Iterator[tuple[str, str]]:
+    """(key, string) pairs of a dict literal captured as Expr(kind='dict')."""
+    if isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple):
+        for pair in value.literal:
+            if isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], str):
+                yield pair[0], pair[1]
+
+
+def _code_candidates(fc: Any) -> Iterator[tuple[int, int | None, str | None, str, str]]:
+    """(line, cell, name, value, how) for every string literal that could hold a secret."""
+    py = fc.py
+    for a in py.assigns:
+        if isinstance(a.value, str):
+            yield a.line, a.cell, a.target, a.value, f"assigns it to {a.target}"
+        for k, v in _literal_pairs(a.value):
+            yield a.line, a.cell, k, v, f"puts it under {k!r} in {a.target}"
+    for c in py.calls:
+        for k, v in c.kwargs:
+            if isinstance(v, str) and k not in _STR_KW_SKIP:
+                yield c.line, c.cell, k, v, f"passes it as {k}= to {c.qualname}"
+            for kk, vv in _literal_pairs(v):
+                yield c.line, c.cell, kk, vv, f"passes it under {kk!r} to {c.qualname}"
+        if c.qualname in ("os.environ.setdefault", "os.putenv", "os.environ.__setitem__") and len(c.args) >= 2 \
+                and isinstance(c.args[0], str) and isinstance(c.args[1], str):
+            yield c.line, c.cell, c.args[0], c.args[1], f"sets environment variable {c.args[0]}"
+            continue
+        for v in c.args:
+            if isinstance(v, str):
+                yield c.line, c.cell, None, v, f"passes it to {c.qualname}"
+            for kk, vv in _literal_pairs(v):
+                yield c.line, c.cell, kk, vv, f"passes it under {kk!r} to {c.qualname}"
+    for fn in py.functions:
+        for p in fn.params:
+            if p.has_default and isinstance(p.default, str):
+                yield fn.line, fn.cell, p.name, p.default, f"uses it as the default of {fn.name}({p.name}=...)"
+
+
+_DOCKER_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
+
+
+def _docker_pairs(instruction: str, value: str) -> Iterator[tuple[str, str]]:
+    """``KEY=value`` pairs of ENV/ARG, and the legacy ``ENV KEY value`` form."""
+    parts = value.split(None, 1)
+    if not parts:
+        return
+    if "=" in parts[0]:
+        for m in _DOCKER_PAIR.finditer(value):
+            yield m.group(1), m.group(2).strip("\"'")
+    elif instruction == "ENV" and len(parts) == 2:
+        yield parts[0], parts[1].strip("\"'")
+
+
+def _secret_hits(ctx: RuleContext) -> Iterator[Hit]:
+    for fc in all_code_units(ctx):
+        seen: set[tuple[int, str]] = set()
+        for line, cell, name, value, how in _code_candidates(fc):
+            kind = judge_secret(name, value)
+            if kind is None or (line, value) in seen:
+                continue
+            seen.add((line, value))
+            loc = f"{fc.py.path} cell {cell}" if cell else f"{fc.py.path}:{line}"
+            yield Hit(fc.py.path, line, cell=cell, key=f"secret:{name or kind}",
+                      message=f"{loc} holds a literal {kind} ({redact(value)}) and {how}: anyone with the "
+                              f"repository has it.")
+    for doc in _config_docs(ctx):
+        for path, value in _walk(doc.data):
+            if not isinstance(value, str) or not path:
+                continue
+            name = next((p for p in reversed(path) if isinstance(p, str)), None)
+            kind = judge_secret(name, value)
+            if kind is None:
+                continue
+            line = doc.lines.get(path, doc.line)
+            dotted = ".".join(str(p) for p in path)
+            yield Hit(doc.path, line, key=f"secret-config:{dotted}",
+                      message=f"{doc.path}:{line} stores a literal {kind} ({redact(value)}) under {dotted}: move it "
+                              f"to a secret store or an environment variable.")
+    for df in ctx.facts.dockerfiles:
+        if is_test_path(df.path):
+            continue
+        for ins in df.instructions:
+            if ins.instruction not in ("ENV", "ARG"):
+                continue
+            for name, value in _docker_pairs(ins.instruction, ins.value):
+                kind = judge_secret(name, value)
+                if kind is None:
+                    continue
+                yield Hit(df.path, ins.line, key=f"secret-docker:{name}",
+                          message=f"{df.path}:{ins.line} bakes a literal {kind} into the image with {ins.instruction} "
+                                  f"{name}=({redact(value)}): it stays in the image layers and history.")
+
+
+_SECRET_REMEDIATION = {
+    "default": "Revoke and rotate the credential now (it is in git history), then read it at run time from the "
+               "environment or a secret manager (`os.environ[\"OPENAI_API_KEY\"]`, CI secrets, Kubernetes "
+               "Secrets, Vault); add a pre-commit secret scanner (detect-secrets, gitleaks).",
+}
+
+
+@rule(id="SEC004", name="hardcoded-secret", area=_AREA, severity=Severity.CRITICAL, concept="hardcoded_secret",
+      title="API key, token or password written in code or configuration",
+      rationale="A credential committed to a repository is readable by everyone with access to it, forever: "
+                "history keeps it after deletion, forks and CI logs copy it. ML projects leak cloud, model-hub and "
+                "LLM API keys this way, and leaked keys are found and abused by scanners within hours.",
+      remediation=_SECRET_REMEDIATION, seeds=("H15",),
+      references=("https://github.com/Yelp/detect-secrets", "OWASP Secrets Management Cheat Sheet"),
+      bad="client = OpenAI(api_key=\"sk-proj-...\")", good="client = OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])",
+      stakes_sensitive=False, principle="security", tools=("detect-secrets",))
+def hardcoded_secret(ctx: RuleContext) -> Iterator[Hit]:
+    """String literals in code, YAML/JSON/TOML values and Dockerfile ENV/ARG judged by detect-secrets' plugins."""
+    yield from _secret_hits(ctx)
+
+
+_OUTPUT_PAIR = re.compile(r"""['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*[=:]\s*['"]?([^\s'",}]+)""")
+
+
+def _output_secrets(text: str) -> Iterable[tuple[str, str]]:
+    for raw in text.splitlines()[:2000]:
+        if len(raw) > 2000:
+            raw = raw[:2000]
+        kind = judge_secret(None, raw) if _PREFILTER.search(raw) else None
+        if kind:
+            token = next((t for t in re.split(r"[\s'\",=:]+", raw) if judge_secret(None, t)), raw)
+            yield kind, token
+            continue
+        for m in _OUTPUT_PAIR.finditer(raw):
+            kind = judge_secret(m.group(1), m.group(2))
+            if kind:
+                yield kind, m.group(2)
+                break
+
+
+@rule(id="SEC005", name="secret-in-notebook-output", area=_AREA, severity=Severity.CRITICAL,
+      concept="hardcoded_secret", title="Secret printed in a committed notebook output",
+      rationale="Notebook outputs are committed with the notebook: a token echoed by `%env`, a print of the "
+                "config or an exception message stays in the .ipynb file (and its history) even when the code "
+                "that produced it reads the secret from the environment.",
+      remediation={
+          "default": "Rotate the credential, clear outputs before committing (`jupyter nbconvert --clear-output "
+                     "--inplace`, or nbstripout as a git filter / pre-commit hook) and stop printing secrets.",
+      },
+      seeds=("H15", "H18"), references=("https://github.com/kynan/nbstripout",),
+      bad="print(os.environ['HF_TOKEN'])  # output saved in the notebook", good="nbstripout --install",
+      stakes_sensitive=False, principle="security", tools=("nbstripout", "detect-secrets"))
+def secret_in_notebook_output(ctx: RuleContext) -> Iterator[Hit]:
+    """Text outputs of committed notebooks (tests excluded), scanned line by line."""
+    for nb in ctx.facts.notebooks:
+        if nb.code.is_test or not nb.outputs_text:
+            continue
+        cells = {c.index: c for c in nb.cells}
+        for index, text in nb.outputs_text:
+            for kind, value in _output_secrets(text):
+                cell = cells.get(index)
+                line = cell.source_line if cell and cell.source_line else None
+                yield Hit(nb.path, line, cell=index, key=f"secret-output:{index}:{kind}",
+                          message=f"{nb.path} cell {index} has a {kind} ({redact(value)}) in its saved output: "
+                                  f"clear the outputs and rotate the credential.")
+                break

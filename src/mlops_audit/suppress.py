@@ -185,7 +185,7 @@ def _unused(suppressions: Mapping[str, tuple[Suppression, ...]], used: set[tuple
                 continue  # AUT900 reports it
             unknown = [i for i in s.ids if known and not any(_names(r, i) for r in known)]
             idle = [i for i in s.ids if i not in unknown and (path, s.line, s.cell, i) not in used
-                    and any(_names(r, i) for r in ran)]
+                    and _all_ran(i, ran, known)]
             if not unknown and not idle:
                 continue
             parts = []
@@ -196,6 +196,12 @@ def _unused(suppressions: Mapping[str, tuple[Suppression, ...]], used: set[tuple
             where = f"{path}{f'[cell {s.cell}]' if s.cell else ''}:{s.line}"
             yield Hit(path, s.line, f"{where}: unused suppression ignore[{','.join(s.ids)}]: {'; '.join(parts)}; "
                                     "remove it", cell=s.cell, key=f"unused:{','.join(s.ids)}")
+
+
+def _all_ran(pattern: str, ran: Collection[str], known: Collection[str]) -> bool:
+    """Only when every rule an id (or prefix) names ran can its silence be called unused."""
+    named = [r for r in (known or ran) if _names(r, pattern)]
+    return bool(named) and all(r in ran for r in named)
 
 
 def invalid_hits(suppressions: Mapping[str, tuple[Suppression, ...]]) -> Iterator["Hit"]:

@@ -85,8 +85,8 @@ def find_routes(index: RepoIndex) -> list[Route]:
     routes: list[Route] = []
     for path, ctx in index.contexts.items():
         py = ctx.py
-        if py.is_test:
-            continue
+        if py.is_test or path.endswith(".ipynb"):
+            continue  # a route defined in a notebook is an experiment, not a deployed service
         imported = {imp.module.split(".", 1)[0] for imp in py.imports}
         frameworks = imported & {"fastapi", "flask", "sanic", "quart", "starlette", "bentoml", "litserve", "ray", "ts"}
         if not frameworks:

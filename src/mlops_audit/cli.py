@@ -192,12 +192,14 @@ def _scan(path: str, formats: tuple[str, ...], outputs: tuple[str, ...], config_
             click.echo(text, nl=False)
 
     tripped = [] if write_baseline else gate_findings(report, config.fail_on)
-    if not quiet and config.fail_on and not write_baseline:
+    if not quiet and not write_baseline and (config.fail_on or baseline is not None):
         s = report.summary
         extra = "".join([f", {s.baselined} baselined" if s and s.baselined else "",
                          f", {s.suppressed} suppressed" if s and s.suppressed else ""])
-        verdict = (f"gate tripped: {len(tripped)} finding{'s' if len(tripped) != 1 else ''} at or above "
-                   f"{config.fail_on}" if tripped else f"gate passed: nothing at or above {config.fail_on}")
+        verdict = "no gate (--fail-on)"
+        if config.fail_on:
+            verdict = (f"gate tripped: {len(tripped)} finding{'s' if len(tripped) != 1 else ''} at or above "
+                       f"{config.fail_on}" if tripped else f"gate passed: nothing at or above {config.fail_on}")
         click.echo(f"mlops-audit: {len(report.findings)} findings{extra}; {verdict}", err=True)
     sys.exit(EXIT_GATE if tripped else EXIT_OK)
 

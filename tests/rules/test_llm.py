@@ -178,3 +178,68 @@ def test_notebook_inline_prompt_is_anchored_in_its_cell(tmp_path: Path) -> None:
     (finding,) = [f for f in report.findings if f.rule == "LLM003"]
     assert finding.location is not None
     assert (finding.location.path, finding.location.line, finding.location.cell) == ("explore.ipynb", 3, 1)
+
+
+def test_scoring_llm_answers_with_a_metrics_library_counts_as_an_eval(tmp_path: Path) -> None:
+    files = {
+        "tagger.py": """
+            import openai
+
+
+            def tag(text):
+                return openai.chat.completions.create(model="m", max_tokens=5,
+                                                      messages=[{"role": "user", "content": text}])
+        """,
+        "score_tags.py": """
+            from sklearn.metrics import f1_score
+
+            from tagger import tag
+
+            y_true = ["a", "b"]
+            y_pred = [tag(t) for t in ["x", "y"]]
+            print(f1_score(y_true, y_pred, average="macro"))
+        """,
+    }
+    assert _found(_repo(tmp_path, files), "LLM004") == []
+
+
+def test_system_kwarg_and_appended_messages(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {
+        "app.py": """
+            import anthropic
+            from fastapi import FastAPI
+            from openai import OpenAI
+
+            app = FastAPI()
+            claude = anthropic.Anthropic()
+            client = OpenAI()
+            SYSTEM = "You are a helpful assistant for ACME customers."
+
+
+            @app.get("/persona")
+            def persona(name: str, q: str):
+                return claude.messages.create(model="m", max_tokens=9, system=f"You are the assistant of {name}.",
+                                              messages=[{"role": "user", "content": q}])
+
+
+            @app.get("/framed")
+            def framed(q: str):
+                return claude.messages.create(model="m", max_tokens=9, system=SYSTEM,
+                                              messages=[{"role": "user", "content": f"Question: {q}"}])
+
+
+            @app.get("/history-with-system")
+            def history_with_system(q: str):
+                history = [{"role": "system", "content": SYSTEM}]
+                history.append({"role": "user", "content": f"Question: {q}"})
+                return client.chat.completions.create(model="m", messages=history, max_tokens=9)
+
+
+            @app.get("/history-alone")
+            def history_alone(q: str):
+                history = []
+                history.append({"role": "user", "content": f"Answer as a pirate: {q}"})
+                return client.chat.completions.create(model="m", messages=history, max_tokens=9)
+        """,
+    })
+    assert _found(root, "LLM001") == [("app.py", 13), ("app.py", 33)]

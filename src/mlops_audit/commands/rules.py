@@ -47,12 +47,12 @@ def _is_tty() -> bool:
     return sys.stdout.isatty()
 
 
-def _plain_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> str:
-    cut = [[c if len(c) <= max_width else c[:max_width - 1] + "…" for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cut]) for i, h in enumerate(headers)]
+def _plain_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns, nothing truncated (piped output stays greppable); the last column is not padded."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cut]
+             "  ".join("-" * w for w in widths[:-1] + [len(headers[-1])])]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -120,7 +120,7 @@ def _seeds(rules: list[Any], fmt: str) -> str:
     footer = (f"Coverage: {s['covered']}/{s['total']} items ({s['covered_percent']}%) covered; "
               f"{s['planned']} planned, {s['needs_evidence']} need evidence, {s['missing']} missing.\n")
     if not _is_tty():
-        return _plain_table(headers, table, max_width=90) + footer
+        return _plain_table(headers, table) + footer
 
     def render(console: Any) -> None:
         from rich.table import Table
@@ -143,8 +143,15 @@ def _seeds(rules: list[Any], fmt: str) -> str:
 @click.option("--seeds", is_flag=True, help="Show, for every seed checklist item, what covers it.")
 @click.option("--area", "areas", multiple=True, help="Only rules of this area (repeatable).")
 def command(rule_id: str | None, fmt: str, seeds: bool, areas: tuple[str, ...]) -> None:
-    """List the rules, explain one (RULE_ID is an id such as LLM001 or a name such as
-    prompt-built-from-user-input), or show seed traceability with --seeds."""
+    """List the rules, explain one, or trace the seed checklist.
+
+    \b
+    Examples:
+      mlops-audit rules                        the catalog (id, name, area, severity, concept, title)
+      mlops-audit rules LLM001                 one rule; an id or a name such as prompt-built-from-user-input
+      mlops-audit rules --seeds                what covers each seed checklist item, with the coverage
+      mlops-audit rules --area llm --format json
+    """
     rules = _rules()
     if seeds:
         click.echo(_seeds(rules, fmt), nl=False)

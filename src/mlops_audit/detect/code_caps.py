@@ -28,7 +28,7 @@ from .context import FileContext, RepoIndex
 from .evidence import Evidence
 from .matcher import PatternIndex, normalize_qualname
 from .serving import Route, is_health_path
-from .signatures import BASES, CALLS, DECORATORS, KWARGS
+from .signatures import BASES, CALLS, DECORATORS, DISTS, KWARGS
 
 __all__ = ["detect_code", "TESTING_CAPS", "METRIC_NAME", "CALL_INDEX", "call_matches"]
 
@@ -47,7 +47,7 @@ _REGISTRY_OR_DEPLOY = re.compile(r"(register_model|transition_model_version_stag
 # A comparison that raises is a gate only when it reads like one: a threshold, a baseline or
 # champion, or code whose place says it evaluates or promotes (not an input check or a NaN guard).
 _GATE_NAME = re.compile(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
-                        r"required|expected|target|gate|tolerance|best_|current_")
+                        r"required|expected|target|gate|tolerance")
 _GATE_PLACE = re.compile(r"(?i)eval|gate|promot|deploy|regist|release|validat|quality|champion|compare|check_model")
 _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "scipy.spatial.distance.jensenshannon",
                 "scipy.stats.chi2_contingency", "scipy.stats.chisquare", "scipy.stats.entropy",
@@ -77,6 +77,9 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
         return not (call.args and call.args[0] == "bedrock-runtime")
     if name == "mlflow.evaluate":
         return call.kw("model_type") not in _LLM_MODEL_TYPES
+    if name == "transformers.pipeline":
+        task = call.args[0] if call.args else call.kw("task")
+        return task not in ("text-generation", "text2text-generation", "conversational", "image-text-to-text")
     if name == "huggingface_hub.create_repo":
         return call.kw("repo_type") in ("dataset", "space")
     if name.endswith(".push_to_hub") and (name.startswith("datasets.") or re.search(r"(?i)data", call.receiver)):
@@ -101,7 +104,8 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
     """
     core = _core_import_roots(facts)
     optional = {r for r in declared if r not in core}
-    used_names = _used_class_names(facts, index)
+    scope = _Scope(core, optional, _used_class_names(facts, index), _own_roots(facts), _core_tools(facts),
+                   any(m.requirements for m in facts.manifests))
     for path, ctx in index.contexts.items():
         py = ctx.py
         if py.syntax_error and not py.calls:
@@ -109,27 +113,61 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
         if py.is_test:
             _tests(ctx, ev)
             continue
-        _tables(ctx, ev, core, optional, used_names)
+        _tables(ctx, ev, scope)
         _config_reading(ctx, ev, facts)
         _drift_custom(ctx, ev)
         _evaluation_gate(ctx, ev)
         _mlflow_signature(ctx, ev)
+        _webhook_alerts(ctx, ev)
     _serving_surface(index, ev, routes)
+    _prediction_logging(index, ev, routes)
 
 
 _HOOK_BASE = re.compile(r"(?i)(callback|logger|tracker|hook)(handler|base)?$")
 
 
-def _core_import_roots(facts: Facts) -> set[str]:
-    """Import roots of the project's core dependencies (main group of runtime manifests)."""
-    from .distributions import imports_for_dist
+_OPTIONAL_REQ_FILE = re.compile(r"(?i)extra|optional|example|integration|contrib|plugin|logger")
+
+
+def _core_requirements(facts: Facts) -> list:
+    """Core runtime requirements: main groups, minus requirement files of extras/examples/integrations."""
     from .repo_caps import runtime_requirements
 
+    return [r for path, r in runtime_requirements(facts)
+            if not _OPTIONAL_REQ_FILE.search(path.rsplit("/", 1)[-1])]
+
+
+def _core_import_roots(facts: Facts) -> set[str]:
+    """Import roots of the project's core dependencies."""
+    from .distributions import imports_for_dist
+
     roots: set[str] = set()
-    for _path, req in runtime_requirements(facts):
+    for req in _core_requirements(facts):
         roots.update(imports_for_dist(req.name))
         roots.add(req.name.replace("-", "_"))
     return roots
+
+
+def _core_tools(facts: Facts) -> set[tuple[str, str]]:
+    """(capability, tool) pairs whose distribution is a core dependency (DISTS table)."""
+    core = {r.name for r in _core_requirements(facts)}
+    return {(c, t) for dist, c, t in DISTS if dist in core}
+
+
+def _own_roots(facts: Facts) -> frozenset[str]:
+    """Top-level packages and modules of the repository itself (``src/`` layout too).
+
+    Scanning a library, ``lightning.pytorch.loggers.TensorBoardLogger(...)`` or ``mlflow.log_metric`` inside
+    the lightning or mlflow repository is the library calling itself, not the project using a tool.
+    """
+    roots: set[str] = set()
+    for py in facts.python:
+        parts = py.path.split("/")
+        if parts[0] == "src" and len(parts) > 2:
+            parts = parts[1:]
+        if len(parts) == 2 and parts[1] == "__init__.py":
+            roots.add(parts[0])
+    return frozenset(roots)
 
 
 def _lazy_modules(py: PyFile) -> frozenset[str]:
@@ -166,6 +204,8 @@ def _used_class_names(facts: Facts, index: RepoIndex) -> set[str]:
             continue
         for call in ctx.py.calls:
             name = normalize_qualname(call.qualname).rsplit(".", 1)[-1]
+            if name in _TYPE_CHECKS:
+                continue  # isinstance(logger, WandbLogger) inspects a class, it does not use it
             if call.scope.split(".", 1)[0] != name:
                 used.add(name)
             for a in call.args:
@@ -185,33 +225,53 @@ def _used_class_names(facts: Facts, index: RepoIndex) -> set[str]:
     return used
 
 
-def _hook_classes(py: PyFile, used_names: set[str]) -> list[str]:
-    """Qualnames of classes in this file that plug into a framework hook and that the project never uses."""
-    out = []
-    for cls in py.classes:
-        if cls.name in used_names:
-            continue
-        if any(_HOOK_BASE.search(b.rsplit(".", 1)[-1]) for b in cls.bases if b):
-            out.append(cls.qualname)
-    return out
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass", "hasattr", "getattr", "type", "cast", "repr", "str"})
 
 
-def _tables(ctx: FileContext, ev: Evidence, core: set[str], optional: set[str],
+def _hook_classes(py: PyFile, used_names: set[str]) -> dict[str, bool]:
+    """Classes of this file that plug into a framework hook (qualname -> does the project use them)."""
+    return {cls.qualname: cls.name in used_names for cls in py.classes
+            if any(_HOOK_BASE.search(b.rsplit(".", 1)[-1]) for b in cls.bases if b)}
+
+
+class _Scope:
+    """What decides whether a tool call found in code is the project's own use of the tool."""
+
+    def __init__(self, core: set[str], optional: set[str], used_names: set[str] | None = None,
+                 own_roots: frozenset[str] = frozenset(), core_tools: set[tuple[str, str]] | None = None,
+                 has_manifest: bool = False) -> None:
+        self.core, self.optional, self.used_names = core, optional, used_names
+        self.own_roots, self.core_tools, self.has_manifest = own_roots, core_tools or set(), has_manifest
+
+
+def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: set[str] | None = None,
             used_names: set[str] | None = None) -> None:
+    scope = core if isinstance(core, _Scope) else _Scope(core, optional or set(), used_names)
+    core, optional = scope.core, scope.optional
     py = ctx.py
     guarded = ctx.guarded_modules
     lazy = _lazy_modules(py)
-    unused_hooks = tuple(_hook_classes(py, used_names)) if used_names is not None else ()
+    hooks = _hook_classes(py, scope.used_names) if scope.used_names is not None else {}
+    own = scope.own_roots
     for call in py.calls:
         name = ctx.effective(call)
         root = name.split(".", 1)[0]
+        if root in own:
+            continue  # the repository's own package, e.g. lightning's code calling lightning
         if root in guarded and root not in core:
             continue
         if root in lazy and root in optional:
             continue
-        if unused_hooks and any(call.scope == q or call.scope.startswith(q + ".") for q in unused_hooks):
-            continue
+        hook = next((q for q in hooks if call.scope == q or call.scope.startswith(q + ".")), None) if hooks else None
+        if hook is not None:
+            if not hooks[hook]:
+                continue  # an integration class nobody here instantiates: offered to users, not used
+            if scope.has_manifest and not any((c, t) in scope.core_tools for c, t in CALL_INDEX.match(name)) \
+                    and root not in core:
+                continue  # used by the library's own wiring, but the tool is only an optional extra
         for capability, tool in CALL_INDEX.match(name):
+            if capability == "alerting" and not _ALERT_PLACE.search(f"{py.path} {call.scope}"):
+                continue  # a CI report or a "training finished" message is not an alert on model signals
             if not _skip_call(capability, tool, call, name):
                 ev.add(capability, tool, py.path, call.line, name, call.cell)
         if call.kwargs:
@@ -222,6 +282,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str], optional: set[str],
     for fn in py.functions:
         for d in fn.decorators:
             dname = normalize_qualname(d.qualname)
+            if dname.split(".", 1)[0] in own:
+                continue
             for capability, tool in _DECO_INDEX.match(dname):
                 ev.add(capability, tool, py.path, d.line, "@" + dname, fn.cell)
             for key, expected, capability, tool in _KW_INDEX.match(dname):
@@ -230,6 +292,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str], optional: set[str],
                         ev.add(capability, tool, py.path, d.line, f"@{dname}({k}=...)", fn.cell)
     for cls in py.classes:
         for base in cls.bases:
+            if base.split(".", 1)[0] in own:
+                continue
             for capability, tool in _BASE_INDEX.match(base):
                 ev.add(capability, tool, py.path, cls.line, f"class {cls.name}({base})", cls.cell)
         for d in cls.decorators:
@@ -432,6 +496,133 @@ def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> Non
                 model = call.kw("pydantic_model")
                 if isinstance(model, Ref) and model.qualname.rsplit(".", 1)[-1] in pydantic_models:
                     ev.add("input_validation", "pydantic", ctx.py.path, call.line, f"pydantic_model={model}", call.cell)
+
+
+# --- prediction logging: the serving path writes requests/predictions somewhere durable --------
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_PREDICTION_ROUTE = re.compile(r"(?i)predict|infer|score|classif|generat|complet|chat|invocations|recommend|"
+                               r"detect|forecast|embed|summar|translat|transcrib|rank|answer|query")
+_MODEL_METHOD = re.compile(r"^(predict\w*|generate|invoke|ainvoke|forward|infer\w*|classify)$")
+_SINK_METHODS = frozenset({"insert_one", "insert_many", "insert_rows_json", "insert_rows", "put_item", "put_record",
+                           "put_records", "put_record_batch", "xadd", "bulk_save_objects", "add_all", "writerow",
+                           "writerows", "to_sql", "send_message", "send_message_batch"})
+_QUEUE_ROOTS = ("kafka.", "confluent_kafka.", "aiokafka.", "google.cloud.pubsub", "pika.", "redis.")
+_QUEUE_METHODS = frozenset({"send", "produce", "send_and_wait", "publish", "basic_publish", "lpush", "rpush", "xadd"})
+_TASK_METHODS = frozenset({"add_task", "submit", "apply_async", "delay", "create_task", "run_in_executor", "spawn"})
+_SQL_INSERT = re.compile(r"(?is)^\s*(insert|upsert|replace)\s+into\b")
+
+
+def _sink(ctx: FileContext, call: Call) -> str | None:
+    """What durable write a call is (file append, table insert, queue publish), or None."""
+    name = ctx.effective(call)
+    method = call.method
+    mode = call.kw("mode")
+    if method == "open":
+        arg = call.args[1] if name in ("open", "io.open") and len(call.args) > 1 else (
+            call.args[0] if name not in ("open", "io.open") and call.args else None)
+        if any(isinstance(v, str) and len(v) <= 3 and v.startswith("a") for v in (arg, mode)):
+            return "append to file"
+        return None
+    if method in _SINK_METHODS:
+        return name
+    if method in ("execute", "executemany") and call.args and isinstance(call.args[0], str) \
+            and _SQL_INSERT.match(call.args[0]):
+        return f"{name}(INSERT ...)"
+    if method == "add" and re.search(r"(?i)session|(^|_)db$", call.receiver or ""):
+        return name
+    if method == "to_csv" and isinstance(mode, str) and mode.startswith("a"):
+        return f"{name}(mode='a')"
+    if method in _QUEUE_METHODS and name.startswith(_QUEUE_ROOTS):
+        return name
+    if name.startswith("boto3.") and method in ("put_object", "put_record", "put_records", "put_record_batch",
+                                                 "send_message", "put_item"):
+        return name
+    if name.startswith("bentoml.monitor"):
+        return name
+    return None
+
+
+def _handler_calls(index: RepoIndex, ctx: FileContext, fn: Any) -> Iterable[tuple[FileContext, Call]]:
+    """Calls reachable from a handler (two helper levels), plus background tasks it schedules."""
+    for cctx, call, _chain in index.reachable_calls(ctx, fn, depth=2):
+        yield cctx, call
+        if call.method in _TASK_METHODS:
+            for v in call.args:
+                target = cctx.functions.get(v.qualname) if isinstance(v, Ref) else None
+                if target is None and isinstance(v, Ref):
+                    found = index.resolve_function(cctx, Call(v.qualname, call.line, call.line, call.scope))
+                    target_ctx, target = found if found else (cctx, None)
+                else:
+                    target_ctx = cctx
+                if target is not None:
+                    for tctx, tcall, _ in index.reachable_calls(target_ctx, target, depth=1):
+                        yield tctx, tcall
+
+
+def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
+    for route in routes:
+        if is_health_path(route.path):
+            continue
+        ctx = index.contexts[route.file]
+        fn = ctx.functions.get(route.function)
+        if fn is None:
+            continue
+        calls = list(_handler_calls(index, ctx, fn))
+        label = f"{route.path} {fn.name}"
+        predicts = (route.framework in ("bentoml", "ray_serve", "litserve", "torchserve")
+                    or (set(route.methods) & _WRITE_METHODS and _PREDICTION_ROUTE.search(label))
+                    or any(_MODEL_METHOD.match(c.method) and "." in c.qualname for _, c in calls))
+        if not predicts:
+            continue
+        for cctx, call in calls:
+            what = _sink(cctx, call)
+            if what:
+                ev.add("prediction_logging", "", cctx.py.path, call.line,
+                       f"{what} on the {route.path or fn.name} path", call.cell)
+                break
+    for ctx in index.contexts.values():
+        if ctx.py.is_test:
+            continue
+        for call in ctx.py.calls:
+            if call.qualname.rsplit(".", 1)[-1] == "DataCaptureConfig" and call.qualname.startswith("sagemaker"):
+                ev.add("prediction_logging", "", ctx.py.path, call.line, "SageMaker data capture", call.cell)
+
+
+# --- alerts posted to chat or paging services -------------------------------------------------
+# code alerts count where the code is about watching a model or data (monitoring/, drift checks, alert
+# helpers), not in CI report scripts or end-of-training notifications
+_ALERT_PLACE = re.compile(r"(?i)monitor|drift|alert|alarm|notif|anomal|incident|oncall|on_call|pag(e|ing)|"
+                          r"watchdog|health|metric|quality|psi|sla|slo|degrad|outage|escalat")
+_HTTP_POST = frozenset({"requests.post", "httpx.post", "httpx.AsyncClient.post", "httpx.Client.post",
+                        "requests.Session.post", "aiohttp.ClientSession.post", "urllib.request.urlopen"})
+_ALERT_TARGETS = (("slack", re.compile(r"(?i)hooks\.slack\.com|slack")),
+                  ("pagerduty", re.compile(r"(?i)pagerduty")),
+                  ("opsgenie", re.compile(r"(?i)opsgenie")),
+                  ("teams", re.compile(r"(?i)webhook\.office\.com|teams_webhook|msteams")),
+                  ("discord", re.compile(r"(?i)discord(app)?\.com/api/webhooks|discord_webhook")))
+
+
+def _url_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Ref):
+        return value.qualname
+    if isinstance(value, Expr):
+        return " ".join([*value.names, value.literal if isinstance(value.literal, str) else "", value.callee])
+    return ""
+
+
+def _webhook_alerts(ctx: FileContext, ev: Evidence) -> None:
+    """``requests.post(SLACK_WEBHOOK_URL, ...)``: code that posts to Slack, PagerDuty, Opsgenie..."""
+    for call in ctx.py.calls:
+        name = ctx.effective(call)
+        if name not in _HTTP_POST or not _ALERT_PLACE.search(f"{ctx.py.path} {call.scope}"):
+            continue
+        url = _url_text(call.args[0] if call.args else call.kw("url"))
+        for tool, pattern in _ALERT_TARGETS:
+            if url and pattern.search(url):
+                ev.add("alerting", tool, ctx.py.path, call.line, f"{name} to {tool}", call.cell)
+                break
 
 
 def training_calls(py: PyFile, ctx: FileContext) -> list[Call]:

@@ -138,6 +138,11 @@ def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
                 ev.add("traffic_splitting", "kserve", doc.path, doc.lines.get(path, doc.line), "canaryTrafficPercent")
             if path and path[-1] in ("minReplicas", "maxReplicas", "scaleTarget", "scaleMetric"):
                 ev.add("autoscaling", "kserve", doc.path, doc.lines.get(path, doc.line), str(path[-1]))
+    if kind in ("InferenceService", "SeldonDeployment"):
+        for path, value in _walk(data):
+            if path and path[-1] == "logger" and isinstance(value, dict) and ("mode" in value or "url" in value):
+                ev.add("prediction_logging", "", doc.path, doc.lines.get(path, doc.line), "payload logger")
+                break
     if kind == "SeldonDeployment":
         ev.add("serving", "seldon", doc.path, doc.line, kind)
         predictors = (data.get("spec") or {}).get("predictors") if isinstance(data.get("spec"), dict) else None

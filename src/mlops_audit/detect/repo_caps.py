@@ -109,7 +109,7 @@ def _prompt_files(facts: Facts, ev: Evidence) -> None:
 def _config_management(facts: Facts, ev: Evidence) -> None:
     """yaml/json/toml configs count when code reads them; pydantic config models count as a config system."""
     config_docs = [d for d in facts.configs if d.kind in ("params", "hydra", "kedro", "yaml")
-                   and not d.path.startswith(".github/")]
+                   and not _tool_config(d.path)]
     if ev.present("_yaml_read") and config_docs:
         for h in ev.hits("_yaml_read")[:3]:
             ev.add("config_management", "yaml", h.path, h.line, h.detail, h.cell)
@@ -123,6 +123,18 @@ def _config_management(facts: Facts, ev: Evidence) -> None:
               and any(isinstance(s, dict) and s.get("params") for s in (d.data.get("stages") or {}).values())]
     for d in params:
         ev.add("config_management", "yaml", d.path, d.line, "dvc stage params")
+
+
+_TOOL_DIRS = frozenset({".github", ".gitlab", ".circleci", "docs", "doc", ".devcontainer", ".vscode"})
+_TOOL_FILES = frozenset({"mkdocs.yml", "mkdocs.yaml", ".readthedocs.yml", ".readthedocs.yaml", "codecov.yml",
+                         ".codecov.yml", ".yamllint", ".yamllint.yml", ".yamllint.yaml", "_toctree.yml",
+                         ".gitpod.yml", "renovate.json", ".markdownlint.yaml", ".markdownlint.yml"})
+
+
+def _tool_config(path: str) -> bool:
+    """YAML that configures a developer tool or the documentation, not the project's runs."""
+    parts = path.split("/")
+    return parts[-1].lower() in _TOOL_FILES or any(p in _TOOL_DIRS for p in parts[:-1])
 
 
 def h_tool(ev: Evidence, capability: str, detail: str) -> str:

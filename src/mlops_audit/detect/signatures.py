@@ -267,13 +267,9 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("dash.Dash", "demo_ui", "dash"),
     ("panel.serve", "demo_ui", "panel"),
     # --- drift detection
-    ("evidently.report.Report", "drift_detection", "evidently"),
-    ("evidently.Report", "drift_detection", "evidently"),
-    ("evidently.metric_preset.DataDriftPreset", "drift_detection", "evidently"),
-    ("evidently.metric_preset.*Drift*", "drift_detection", "evidently"),
-    ("evidently.presets.DataDriftPreset", "drift_detection", "evidently"),
-    ("evidently.metrics.*Drift*", "drift_detection", "evidently"),
-    ("evidently.test_suite.TestSuite", "drift_detection", "evidently"),
+    # an Evidently Report or TestSuite is drift detection only with a drift preset, metric or test in it
+    # (ClassificationPreset / DataQualityPreset reports are model or data quality, not drift)
+    ("evidently.*Drift*", "drift_detection", "evidently"),
     ("whylogs.log", "drift_detection", "whylogs"),
     ("whylogs.viz.*", "drift_detection", "whylogs"),
     ("nannyml.*", "drift_detection", "nannyml"),
@@ -311,6 +307,22 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("anthropic.Anthropic", "llm_usage", "anthropic"),
     ("anthropic.AsyncAnthropic", "llm_usage", "anthropic"),
     ("anthropic.AnthropicBedrock", "llm_usage", "anthropic"),
+    # langchain / llama-index provider classes name the model provider too (ChatOllama -> langchain + ollama)
+    *[(pat, "llm_usage", provider) for pat, provider in (
+        ("langchain_openai.*Chat*", "openai"), ("langchain_openai.OpenAI", "openai"),
+        ("langchain_openai.AzureOpenAI", "openai"), ("langchain_anthropic.*", "anthropic"),
+        ("langchain_ollama.Chat*", "ollama"), ("langchain_ollama.OllamaLLM", "ollama"),
+        ("langchain_community.llms.ollama.Ollama", "ollama"), ("langchain_community.llms.Ollama", "ollama"),
+        ("langchain_community.chat_models.ChatOllama", "ollama"),
+        ("langchain_community.chat_models.ollama.ChatOllama", "ollama"), ("langchain.llms.Ollama", "ollama"),
+        ("langchain_community.llms.OpenAI", "openai"), ("langchain_community.chat_models.ChatOpenAI", "openai"),
+        ("langchain.llms.OpenAI", "openai"), ("langchain.chat_models.ChatOpenAI", "openai"),
+        ("langchain_google_genai.Chat*", "google_genai"), ("langchain_google_genai.GoogleGenerativeAI", "google_genai"),
+        ("langchain_cohere.Chat*", "cohere"), ("langchain_aws.*Bedrock*", "bedrock"),
+        ("langchain_community.llms.Bedrock", "bedrock"), ("langchain_community.chat_models.BedrockChat", "bedrock"),
+        ("llama_index.llms.openai.OpenAI", "openai"), ("llama_index.llms.ollama.Ollama", "ollama"),
+        ("llama_index.llms.anthropic.Anthropic", "anthropic"),
+    )],
     ("langchain_openai.*Chat*", "llm_usage", "langchain"),
     ("langchain_openai.OpenAI", "llm_usage", "langchain"),
     ("langchain_anthropic.*", "llm_usage", "langchain"),
@@ -318,8 +330,10 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("langchain_community.chat_models.*", "llm_usage", "langchain"),
     ("langchain.llms.*", "llm_usage", "langchain"),
     ("langchain.chat_models.*", "llm_usage", "langchain"),
-    ("langchain_ollama.*", "llm_usage", "langchain"),
-    ("langchain_google_genai.*", "llm_usage", "langchain"),
+    ("langchain_ollama.Chat*", "llm_usage", "langchain"),  # not OllamaEmbeddings: embeddings are not LLM calls
+    ("langchain_ollama.OllamaLLM", "llm_usage", "langchain"),
+    ("langchain_google_genai.Chat*", "llm_usage", "langchain"),
+    ("langchain_google_genai.GoogleGenerativeAI", "llm_usage", "langchain"),
     ("langchain_aws.*Chat*", "llm_usage", "langchain"),
     ("langchain_groq.*", "llm_usage", "langchain"),
     ("langchain_mistralai.*Chat*", "llm_usage", "langchain"),
@@ -331,6 +345,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("litellm.completion", "llm_usage", "litellm"),
     ("litellm.acompletion", "llm_usage", "litellm"),
     ("vllm.LLM", "llm_usage", "vllm"),
+    ("transformers.*ForCausalLM*.generate", "llm_usage", "transformers"),  # model = AutoModelForCausalLM...; model.generate
+    ("transformers.pipeline", "llm_usage", "transformers"),  # filtered: text-generation tasks only
     ("cohere.Client", "llm_usage", "cohere"),
     ("cohere.ClientV2", "llm_usage", "cohere"),
     ("google.generativeai.GenerativeModel", "llm_usage", "google_genai"),

@@ -49,14 +49,38 @@ _TRACKING_STEP = {"zenml": ("zenml.step", "zenml.steps.step"), "metaflow": ("met
 
 # -- call helpers -----------------------------------------------------------
 
+def _scoped_types(ctx: FileContext) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """(scope, local name) -> [(line, constructor)] in line order, built once per file."""
+    cached = ctx.__dict__.get("_training_scoped_types")
+    if cached is None:
+        cached = {}
+        for a in ctx.py.assigns:
+            v = a.value
+            if isinstance(v, Expr) and v.kind == "call" and v.callee:
+                cached.setdefault((a.scope, a.target), []).append((a.line, normalize_qualname(v.callee)))
+        for entries in cached.values():
+            entries.sort()
+        ctx.__dict__["_training_scoped_types"] = cached
+    return cached
+
+
 def effective(ctx: FileContext, call: Call) -> str:
     """Import-resolved name with local receivers typed (``run = wandb.init(); run.log`` -> ``wandb.init.log``).
 
-    Also types attribute receivers assigned in the same file (``self.writer = SummaryWriter()``).
+    The receiver's type comes from the last assignment before the call in the same function when there is
+    one (``var_types`` alone keeps the file's last assignment), and attribute receivers assigned in the
+    same file are typed too (``self.writer = SummaryWriter()``).
     """
-    name = ctx.effective(call)
-    if name != normalize_qualname(call.qualname) or "." not in name:
-        return name
+    name = normalize_qualname(call.qualname)
+    if call.receiver and name.startswith(call.receiver + "."):
+        found = _scoped_types(ctx).get((call.scope, call.receiver))
+        if found:
+            before = [c for line, c in found if line <= call.line]
+            if before:
+                return before[-1] + name[len(call.receiver):]
+    eff = ctx.effective(call)
+    if eff != name or "." not in name:
+        return eff
     types = ctx.var_types
     parts = name.split(".")
     for cut in range(len(parts) - 1, 1, -1):
@@ -97,8 +121,9 @@ def fit_kind(ctx: FileContext, call: Call, scope_calls: Iterable[Call] = ()) -> 
     if m == "learn":
         return "fit" if name.startswith(("stable_baselines3.", "sb3_contrib.")) else None
     # backward: a loss, with an optimizer step nearby
+    qual = normalize_qualname(call.qualname).lower()
     loss = "loss" in (call.receiver or "").lower() or any(
-        isinstance(a, Ref) and "loss" in a.qualname.lower() for a in call.args)
+        isinstance(a, Ref) and "loss" in a.qualname.lower() for a in call.args) or qual.endswith(".scale.backward")
     if not loss:
         return None
     for other in scope_calls:
@@ -253,6 +278,7 @@ _TRACK_ROWS: list[tuple[str, str, frozenset[str]]] = [
     ("wandb.run.log_model", "wandb", _K({"model", "artifacts"})),
     ("wandb.link_model", "wandb", _K({"model", "artifacts"})), ("wandb.init.link_model", "wandb", _K({"model", "artifacts"})),
     ("wandb.run.link_model", "wandb", _K({"model", "artifacts"})),
+    ("wandb.agent", "wandb", _K({"params"})), ("wandb.sweep", "wandb", _K({"params"})),
     ("wandb.use_artifact", "wandb", _K({"dataset"})), ("wandb.init.use_artifact", "wandb", _K({"dataset"})),
     ("wandb.run.use_artifact", "wandb", _K({"dataset"})),
     ("wandb.keras.*", "wandb", _K({"run", "params", "metrics", "auto"})),
@@ -303,7 +329,14 @@ _TRACK_ROWS: list[tuple[str, str, frozenset[str]]] = [
     ("optuna_integration*.MLflowCallback", "mlflow", _K({"run", "params", "metrics", "auto"})),
     ("optuna.integration*.WeightsAndBiasesCallback", "wandb", _K({"run", "params", "metrics", "auto"})),
     ("optuna_integration*.WeightsAndBiasesCallback", "wandb", _K({"run", "params", "metrics", "auto"})),
+    ("ray.air.integrations.mlflow.*", "mlflow", _K({"run", "params", "metrics", "code", "auto"})),
+    ("ray.air.integrations.wandb.*", "wandb", _K({"run", "params", "metrics", "code", "env", "system", "auto"})),
+    ("ray.air.integrations.comet.*", "comet", _K({"run", "params", "metrics", "code", "env", "system", "auto"})),
     ("ray.air.integrations.*", "ray", _K({"run", "params", "metrics", "auto"})),
+    ("ray.tune.logger.mlflow.*", "mlflow", _K({"run", "params", "metrics", "code", "auto"})),
+    ("ray.tune.integration.mlflow.*", "mlflow", _K({"run", "params", "metrics", "code", "auto"})),
+    ("ray.tune.integration.wandb.*", "wandb", _K({"run", "params", "metrics", "code", "env", "system", "auto"})),
+    ("ray.tune.logger.*", "ray", _K({"run", "params", "metrics", "auto"})),
     ("ray.tune.integration.*", "ray", _K({"run", "params", "metrics", "auto"})),
 ]
 _LIGHTNING_LOGGERS = {
@@ -351,7 +384,10 @@ def tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> 
     """What a single call logs, if anything."""
     name = effective(ctx, call)
     out: list[TrackingUse] = []
-    for tool, kinds in _TRACK_INDEX.match(name):
+    matches = list(_TRACK_INDEX.match(name))
+    if len(matches) > 1 and name.startswith("ray."):
+        matches = matches[:1] if matches[0][0] != "ray" else [m for m in matches if m[0] != "ray"][:1] or matches[:1]
+    for tool, kinds in matches:
         kinds = set(kinds)
         if name.endswith("autolog") and call.kw("log_models") is False:
             kinds -= {"model", "env"}
@@ -571,15 +607,17 @@ def _entry_candidates(index: RepoIndex, routes: list[Route]
 
 
 def training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> TrainingView:
-    """Every training entry point with its reach and tracking."""
+    """Every training entry point with its reach and tracking.
+
+    Functions (CLI commands, handlers, steps) reached by a script or by a wider function entry point are
+    part of that entry point, not entry points of their own: candidates are accepted scripts and notebooks
+    first, then functions by decreasing reach.
+    """
     config_tracking = _config_tracking(facts)
     dvc_stages = _dvc_stage_scripts(facts)
     mlproject = _mlproject_scripts(facts)
-    entries: list[EntryPoint] = []
-    reached_fns: set[tuple[str, str]] = set()
+    computed: list[tuple[EntryPoint, FileContext, str]] = []
     for ctx, kind, label, fn_name, line, start in _entry_candidates(index, routes):
-        if fn_name != "<module>" and (ctx.py.path, fn_name) in reached_fns:
-            continue  # a script already reaches this function: one entry point, not two
         seen: set[tuple[str, str]] = set()
         if fn_name != "<module>":
             seen.add((ctx.py.path, fn_name))
@@ -593,13 +631,23 @@ def training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> Traini
             if fit_kind(r_ctx, r.call, r_ctx.calls_by_scope.get(r.call.scope, ())):
                 entry.fits.append(r)
         entry.functions = seen
+        computed.append((entry, ctx, fn_name))
+    order = sorted(range(len(computed)), key=lambda i: (
+        computed[i][2] != "<module>", -len(computed[i][0].functions) if computed[i][2] != "<module>" else 0, i))
+    entries: list[EntryPoint] = []
+    reached_fns: set[tuple[str, str]] = set()
+    for i in order:
+        entry, ctx, fn_name = computed[i]
+        if fn_name != "<module>" and (ctx.py.path, fn_name) in reached_fns:
+            continue  # already part of a script or of a wider entry point
+        reached_fns |= entry.functions
         if not entry.fits:
             continue
         entry.fits.sort(key=lambda r: (r.anchor.cell or 0, r.anchor.line, r.call.line))
         entry.reach.extend(_imported_module_calls(index, ctx))
-        reached_fns |= seen
         _attach_tracking(entry, index, facts, config_tracking, dvc_stages, mlproject)
         entries.append(entry)
+    entries.sort(key=lambda e: (e.kind == "notebook", e.path, e.line))
     return TrainingView(entries, config_tracking)
 
 

@@ -7,7 +7,7 @@ value comes from the Report.
 """
 from __future__ import annotations
 
-from ..model import Finding, Report
+from ..model import Finding, Report, Severity
 
 __all__ = ["render", "MAX_FINDINGS", "cell", "location"]
 
@@ -99,10 +99,8 @@ def render(report: Report, max_findings: int = MAX_FINDINGS, **_: object) -> str
             out.append(f"| {f.severity.value} | {rule} | {_code(location(f))} | {cell(f.message or f.title)} |")
         rest = report.findings[max_findings:]
         if rest:
-            by_sev: dict[str, int] = {}
-            for f in rest:
-                by_sev[f.severity.value] = by_sev.get(f.severity.value, 0) + 1
-            detail = ", ".join(f"{n} {sev}" for sev, n in by_sev.items())
+            by_sev = {sev: sum(1 for f in rest if f.severity == sev) for sev in Severity}
+            detail = ", ".join(f"{n} {sev.value}" for sev, n in by_sev.items() if n)
             out.append("")
             out.append(f"... and {len(rest)} more ({detail}); the JSON, SARIF and HTML reports list them all.")
     out.append("")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..detect.code_caps import call_matches
 from ..detect.context import FileContext, RepoIndex
@@ -203,7 +203,7 @@ def _role_of(value: Any) -> str | None:
     return None
 
 
-def occurrences(value: Any, match: "callable", role: str | None = None, system: bool = False
+def occurrences(value: Any, match: Callable[[Any], bool], role: str | None = None, system: bool = False
                 ) -> Iterator[tuple[str | None, bool]]:
     """(role, has_system_sibling) for every leaf of ``value`` that ``match`` accepts."""
     if isinstance(value, tuple):
@@ -667,6 +667,8 @@ class Flow:
                     occ = [o for v in values for o in occurrences(v, lambda x: self._inline_match(x, names, view))]
                     if occ and all(safe(o, system_kw) for o in occ):
                         return None
+                elif build is not None and self._arg_key(call, build) in SYSTEM_KWARGS:
+                    return Sink(view.ctx.py.path, call.line, name)  # user text inside the system prompt
                 elif system_kw:
                     return None
                 return Sink(view.ctx.py.path, call.line, name)
@@ -697,6 +699,17 @@ class Flow:
         if sub is None:
             return None
         return Sink(sub.path, sub.line, sub.name, (fn.qualname, *sub.via))
+
+    @staticmethod
+    def _arg_key(call: Call, build: Build) -> str:
+        """The keyword a prompt built right in the call's arguments was passed as ("" if positional/unknown)."""
+        kinds = {"fstring": "fstring", "concat": "concat", "percent": "format", "format": "call",
+                 "template": "call", "helper": "call"}
+        want = kinds.get(build.kind, "")
+        for key, value in call.kwargs:
+            if isinstance(value, Expr) and value.kind == want and set(build.names) <= set(value.names):
+                return key
+        return ""
 
     @staticmethod
     def _reads(value: Any, reads: set[str] | None) -> bool:

@@ -63,11 +63,11 @@ class EntryPoint:
         return {r.path for r in self.reached}
 
 
-def where(r: Reached) -> str:
-    """``src/utils.py:12`` or ``train.ipynb cell 3`` for a message."""
+def where(r: Reached, home: str | None = None) -> str:
+    """``src/utils.py:12``, ``train.ipynb cell 3``, or ``line 12`` / ``cell 3`` inside ``home``."""
     if r.call.cell is not None:
-        return f"{r.path} cell {r.call.cell}"
-    return f"{r.path}:{r.call.line}"
+        return f"cell {r.call.cell}" if r.path == home else f"{r.path} cell {r.call.cell}"
+    return f"line {r.call.line}" if r.path == home else f"{r.path}:{r.call.line}"
 
 
 def short(name: str) -> str:
@@ -197,7 +197,7 @@ def entry_points(rctx: "RuleContext") -> list[EntryPoint]:
 # -- random number generator families ---------------------------------------------------------------------------------
 
 FAMILY_LABEL = {
-    "python": "Python random", "numpy": "NumPy", "sklearn": "scikit-learn estimators",
+    "python": "Python random", "numpy": "NumPy", "sklearn": "scikit-learn",
     "torch": "PyTorch", "cuda": "PyTorch CUDA", "tensorflow": "TensorFlow", "jax": "JAX",
 }
 _ORDER = ("python", "numpy", "sklearn", "torch", "cuda", "tensorflow", "jax")
@@ -221,6 +221,9 @@ _TORCH_DRAWS = frozenset({
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
     "multinomial", "poisson",
 })
+_TORCH_RANDOM_LAYERS = re.compile(
+    r"^(Linear|LazyLinear|Bilinear|Conv\w*|LazyConv\w*|Embedding\w*|LSTM\w*|GRU\w*|RNN\w*|MultiheadAttention|"
+    r"Transformer\w*|\w*Dropout\w*|RReLU)$")
 _TF_DRAW_PREFIXES = ("tensorflow.keras.layers.", "keras.layers.", "tensorflow.keras.initializers.",
                      "keras.initializers.", "tensorflow.nn.dropout")
 _TF_MODELS = frozenset({"tensorflow.keras.Sequential", "tensorflow.keras.Model", "keras.Sequential", "keras.Model",
@@ -293,7 +296,9 @@ def _rng_use(name: str, call: Call) -> tuple[str | None, str | None]:
             return "torch", None
         if name.startswith("torch.nn.init.") or name.startswith("torch.optim.") and fn[:1].isupper():
             return "torch", None
-        if name.startswith("torch.nn.") and name.count(".") == 2 and fn[:1].isupper():
+        if name.startswith("torch.nn.") and name.count(".") == 2 and _TORCH_RANDOM_LAYERS.match(fn):
+            return "torch", None
+        if name in ("torch.nn.functional.dropout", "torch.nn.functional.dropout2d"):
             return "torch", None
         if name in ("torch.utils.data.random_split", "torch.utils.data.dataset.random_split"):
             return (None, "torch") if _kw_is_set(call, "generator") else ("torch", None)
@@ -347,7 +352,10 @@ class FamilyState:
     hf_trainer: list[Reached] = field(default_factory=list)
 
     def seeded_families(self) -> list[str]:
-        fams = set(self.seeded) | {f for f in self.self_seeded if f not in self.unseeded}
+        """Families seeded; the implicit ones (scikit-learn through NumPy, CUDA through torch) only when used."""
+        used = set(self.unseeded) | set(self.self_seeded)
+        fams = {f for f in self.seeded if f in used or f not in ("sklearn", "cuda")}
+        fams |= {f for f in self.self_seeded if f not in self.unseeded}
         return [f for f in _ORDER if f in fams]
 
     def unseeded_families(self) -> list[str]:
@@ -389,6 +397,10 @@ def family_state(rctx: "RuleContext", entry: EntryPoint) -> FamilyState:
                 state.self_seeded.setdefault(own, []).append(r)
             if uses_cuda(name, r.call):
                 cuda_calls.append(r)
+        torch_uses = state.unseeded.get("torch")
+        if torch_uses:
+            # optimizers only show that a torch model is trained; name a real draw first when there is one
+            torch_uses.sort(key=lambda r: r.name.startswith("torch.optim."))
         if cuda_calls and "torch" in state.unseeded:
             state.unseeded.setdefault("cuda", []).extend(cuda_calls)
         return state

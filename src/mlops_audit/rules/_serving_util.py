@@ -23,7 +23,8 @@ from ._base import RuleContext
 __all__ = [
     "MANAGED_SERVING", "HTTP_FRAMEWORKS", "Frame", "reach", "is_model_load", "lazy_once", "handler_of",
     "serving_view", "ServingView", "is_prediction_route", "walk", "k8s_containers", "compose_services",
-    "arg_names", "call_values", "literal_str_for", "route_label", "is_cache_decorator",
+    "arg_names", "call_values", "literal_str_for", "route_label", "is_cache_decorator", "imported_files",
+    "absolute_name",
 ]
 
 # Serving stacks that expose health, metrics and shutdown handling themselves.
@@ -124,12 +125,60 @@ def _calls_in(ctx: FileContext, fn: Function) -> list[Call]:
     return out
 
 
+def absolute_name(py: PyFile, name: str) -> str:
+    """``..services.run`` (a relative import) as the repository-path dotted name the module index knows."""
+    if not name.startswith("."):
+        return name
+    best = None
+    for imp in py.imports:
+        if imp.module.startswith(".") and (name == imp.qualname or name.startswith(imp.qualname + ".")):
+            if best is None or len(imp.qualname) > len(best.qualname):
+                best = imp
+    if best is None:
+        return name
+    module = _absolute_module(py, best.module)
+    if module is None:
+        return name
+    absolute = ".".join(([module] if module else []) + ([best.name] if best.name else []))
+    return absolute + name[len(best.qualname):]
+
+
+def _absolute_module(py: PyFile, module: str) -> str | None:
+    """The dotted repository path of a relative module (``..services`` seen from ``app/routers/x.py``)."""
+    level = len(module) - len(module.lstrip("."))
+    parts = py.path[:-3].split("/") if py.path.endswith(".py") else py.path.split("/")
+    package = parts[:-1]
+    if level - 1 > len(package):
+        return None
+    base = package[:len(package) - (level - 1)]
+    rest = module.lstrip(".")
+    return ".".join(base + ([rest] if rest else []))
+
+
+def imported_files(index: RepoIndex, py: PyFile) -> set[str]:
+    """Repository files a module imports (relative imports included)."""
+    out: set[str] = set()
+    for imp in py.imports:
+        module = _absolute_module(py, imp.module) if imp.module.startswith(".") else imp.module
+        if module is None:
+            continue
+        for name in ((f"{module}.{imp.name}" if module else imp.name) if imp.name else None, module):
+            path = index.modules.get(name) if name else None
+            if path is not None:
+                out.add(path)
+                break
+    return out
+
+
 def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function, bool] | None:
     """Follow a call into the repository: functions, ``Depends(fn)`` providers and class constructors."""
     name = call.qualname
     if name.rsplit(".", 1)[-1] == "Depends" and call.args and isinstance(call.args[0], Ref):
         name = call.args[0].qualname
         call = Call(name, call.line, call.end_line, call.scope)
+    if name.startswith("."):
+        name = absolute_name(ctx.py, name)
+        call = Call(name, call.line, call.end_line, call.scope, receiver=call.receiver)
     found = index.resolve_function(ctx, call)
     if found is not None:
         return found[0], found[1], False

@@ -21,7 +21,7 @@ from ._base import RuleContext
 __all__ = [
     "view", "entries", "code_contexts", "Site", "model_saves", "registry_sites", "promotion_sites",
     "data_loads", "config_env_keys", "serving_handlers", "Handler", "str_arg", "literal_path",
-    "is_modelish_name", "fmt_site", "uses_tool", "first_line_of",
+    "is_modelish_name", "fmt_site", "uses_tool", "first_line_of", "project_root", "same_project",
 ]
 
 _MODEL_NAME = re.compile(r"(?i)(^|_)(model|clf|classifier|regressor|estimator|pipeline|pipe|booster|bst|net|network|"
@@ -228,9 +228,6 @@ def promotion_sites(ctx: RuleContext) -> list[Site]:
                     out.append(Site(fctx.py.path, call, name, "version_aliases"))
                 elif name.startswith(("zenml.Model", "zenml.model.model.Model")) and call.has_kw("stage"):
                     out.append(Site(fctx.py.path, call, name, "stage"))
-            if "zenml.enums.ModelStages" in fctx.py.module_attrs and any(
-                    c.method == "set_stage" for c in fctx.py.calls):
-                pass
         return out
     return ctx.memo("promotion_sites", compute)  # type: ignore[return-value]
 
@@ -238,9 +235,9 @@ def promotion_sites(ctx: RuleContext) -> list[Site]:
 # -- data loading -----------------------------------------------------------------
 
 _DATA_LOADERS = re.compile(
-    r"^(pandas|polars|dask\.dataframe|modin\.pandas)\.(read_\w+|scan_\w+)$|^numpy\.(loadtxt|genfromtxt|load|fromfile)$|"
-    r"^csv\.(DictReader|reader)$|^pyarrow\.parquet\.read_table$|\.read\.(csv|parquet|json|table|load|format|orc)$|"
-    r"^datasets\.load_dataset$|^datasets\.load_from_disk$|^tensorflow\.data\.experimental\.make_csv_dataset$")
+    r"^(pandas|polars|dask\.dataframe|modin\.pandas)\.(read_\w+|scan_\w+)$|^pyarrow\.parquet\.read_table$|\.read\.(csv|parquet|json|table|load|format|orc)$|"
+    r"^datasets\.load_dataset$|^datasets\.load_from_disk$|^tensorflow\.data\.experimental\.make_csv_dataset$|"
+    r"^ray\.data\.read_\w+$")
 _BUILTIN_DATA = re.compile(r"^(torchvision\.datasets|tensorflow\.keras\.datasets|keras\.datasets|sklearn\.datasets|"
                            r"tensorflow_datasets|torchtext\.datasets)\.")
 
@@ -257,12 +254,21 @@ def is_builtin_data(name: str) -> bool:
     return bool(_BUILTIN_DATA.search(name))
 
 
+_NOT_TRAINING_DATA = re.compile(r"(?i)result|metric|evolve|plot|log|report|summary|history|score|prediction")
+
+
 def data_loads(ctx: RuleContext, entry: EntryPoint) -> list[Reached]:
+    """Tables and datasets read in an entry point's reach (results, logs and plots excluded)."""
     out = []
     for r in entry.reach:
         fctx = ctx.detection.index.contexts[r.path]
-        if is_data_load(effective(fctx, r.call), r.call):
-            out.append(r)
+        if not is_data_load(effective(fctx, r.call), r.call):
+            continue
+        lit = r.call.args[0] if r.call.args and isinstance(r.call.args[0], str) else ""
+        scope = r.call.scope.rsplit(".", 1)[-1]
+        if _NOT_TRAINING_DATA.search(lit) or re.search(r"(?i)^(plot|log|report|visuali|print|summar|show)", scope):
+            continue
+        out.append(r)
     return out
 
 
@@ -370,6 +376,44 @@ def pydantic_models(ctx: RuleContext) -> dict[str, tuple[str, int]]:
                     found[cls.name] = (path, cls.line)
         return found
     return ctx.memo("pydantic_models", compute)  # type: ignore[return-value]
+
+
+def _dirs(path: str) -> list[str]:
+    return path.split("/")[:-1]
+
+
+def project_root(ctx: RuleContext, path: str) -> str:
+    """The nearest ancestor folder holding a dependency manifest or Dockerfile ("" for the repository root)."""
+    def compute() -> set[str]:
+        roots = {"/".join(_dirs(m.path)) for m in ctx.facts.manifests}
+        roots |= {"/".join(_dirs(d.path)) for d in ctx.facts.dockerfiles}
+        return roots
+    roots: set[str] = ctx.memo("project_roots", compute)  # type: ignore[assignment]
+    parts = _dirs(path)
+    for i in range(len(parts), 0, -1):
+        cand = "/".join(parts[:i])
+        if cand in roots:
+            return cand
+    return ""
+
+
+def _ancestor(a: str, b: str) -> bool:
+    return a == "" or a == b or b.startswith(a + "/")
+
+
+def same_project(ctx: RuleContext, a: str, b: str) -> bool:
+    """Two files of one project: their project roots nest, and neither sits far from their common folder
+    (course or monorepo layouts keep unrelated projects in sibling folders)."""
+    ra, rb = project_root(ctx, a), project_root(ctx, b)
+    if not (_ancestor(ra, rb) or _ancestor(rb, ra)):
+        return False
+    da, db = _dirs(a), _dirs(b)
+    common = 0
+    for x, y in zip(da, db):
+        if x != y:
+            break
+        common += 1
+    return len(da) - common <= 2 and len(db) - common <= 2
 
 
 def py_of(ctx: RuleContext, path: str) -> PyFile:

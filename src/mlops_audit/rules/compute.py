@@ -12,7 +12,6 @@ import re
 import shlex
 from typing import Any, Iterator
 
-from ..detect.code_caps import training_calls
 from ..facts import Call, Expr, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -58,10 +57,9 @@ def data_parallel_instead_of_ddp(ctx: RuleContext) -> Iterator[Hit]:
                               f"so scaling stalls on GPU 0 and the GIL; use DistributedDataParallel.")
 
 
-def _training_scopes(fc: Any) -> set[str]:
-    scopes = {c.scope for c in training_calls(fc.py, fc)}
-    scopes.update(c.scope for c in fc.py.calls if c.method == "step" and "optim" in (c.receiver or c.qualname).lower())
-    return scopes
+def _backward_scopes(fc: Any) -> set[str]:
+    """Functions that run a backward pass (the training loop lives there)."""
+    return {c.scope for c in fc.py.calls if c.method == "backward" and c.receiver}
 
 
 @rule(id="CMP002", name="empty-cache-oom-remedy", area="compute", severity=Severity.LOW,
@@ -85,12 +83,12 @@ def empty_cache_oom_remedy(ctx: RuleContext) -> Iterator[Hit]:
         calls = [c for c in fc.py.calls if fc.effective(c) in ("torch.cuda.empty_cache", "torch.cuda.memory.empty_cache")]
         if not calls:
             continue
-        training = _training_scopes(fc)
+        training = _backward_scopes(fc)
         for call in calls:
             in_loop = call.scope in training
             loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
-            detail = (" inside the training function, where it forces re-allocation every step"
-                      if in_loop else "")
+            detail = (f" in {call.scope}(), the function that runs the backward pass, where each call makes the "
+                      f"allocator start over" if in_loop and call.scope != "<module>" else "")
             yield Hit(fc.py.path, call.line, cell=call.cell, key=f"empty-cache:{call.scope}",
                       severity=Severity.MEDIUM if in_loop else None,
                       message=f"{loc} calls torch.cuda.empty_cache(){detail}: it frees no memory the program "
@@ -202,25 +200,6 @@ def fp32_training_on_gpu(ctx: RuleContext) -> Iterator[Hit]:
 _LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 
 
-def _config_gpu(ctx: RuleContext) -> bool:
-    for d in ctx.facts.configs:
-        if d.kind not in ("hydra", "yaml", "params") or not isinstance(d.data, dict):
-            continue
-        acc = d.data.get("accelerator")
-        if isinstance(acc, str) and acc.lower() in ("gpu", "cuda"):
-            return True
-    return False
-
-
-def _gpu_code(ctx: RuleContext) -> bool:
-    def compute() -> bool:
-        for fc in all_code_units(ctx):
-            if any(uses_cuda(fc.effective(c), c) for c in fc.py.calls):
-                return True
-        return _config_gpu(ctx)
-    return ctx.memo("cmp.gpu", compute)  # type: ignore[return-value]
-
-
 def _arg(call: Call, name: str, position: int) -> Any:
     if call.has_kw(name):
         return call.kw(name)
@@ -232,6 +211,12 @@ def _unset(value: Any, good: Any) -> bool:
     if isinstance(value, (Ref, Expr)):
         return False
     return not good(value)
+
+
+def _training_loader(call: Call) -> bool:
+    """A loader that feeds training: shuffled, or drawing from a sampler."""
+    return call.kw("shuffle") not in (None, False) or call.has_kw("sampler") or call.has_kw("batch_sampler") \
+        or (len(call.args) >= 3 and call.args[2] is True)
 
 
 @rule(id="CMP004", name="dataloader-without-workers", area="compute", severity=Severity.MEDIUM,
@@ -251,27 +236,34 @@ def _unset(value: Any, good: Any) -> bool:
       good="DataLoader(train_ds, batch_size=64, shuffle=True, num_workers=8, pin_memory=True)",
       principle="compute", tools=("pytorch",))
 def dataloader_without_workers(ctx: RuleContext) -> Iterator[Hit]:
-    """Every DataLoader in non-test code of a repository that trains on GPU, lacking workers or pinned memory."""
-    if not _gpu_code(ctx):
-        return
-    for fc in all_code_units(ctx):
-        for call in fc.py.calls:
-            if fc.effective(call) not in _LOADERS or call.star_kwargs:
+    """Training DataLoaders reached from a CUDA training entry point, without workers or pinned memory."""
+    reported: set[tuple[str, int, int | None]] = set()
+    for entry in entry_points(ctx):
+        if not any(uses_cuda(r.name, r.call) for r in entry.reached):
+            continue
+        for r in entry.reached:
+            call = r.call
+            if r.name not in _LOADERS or call.star_kwargs or r.ctx.py.is_test or not _training_loader(call):
                 continue
+            where_ = (r.path, call.line, call.cell)
+            if where_ in reported:
+                continue
+            workers, pin = _arg(call, "num_workers", 5), _arg(call, "pin_memory", 7)
+            no_workers = _unset(workers, lambda v: is_num(v) and v > 0)
+            no_pin = _unset(pin, lambda v: v is True)
+            if not (no_workers or no_pin):
+                continue
+            reported.add(where_)
             missing = []
-            workers = _arg(call, "num_workers", 5)
-            if _unset(workers, lambda v: is_num(v) and v > 0):
-                missing.append("num_workers=0" if workers == 0 else "no num_workers (defaults to 0)")
-            pin = _arg(call, "pin_memory", 7)
-            if _unset(pin, lambda v: v is True):
+            if no_workers:
+                missing.append("num_workers=0" if workers == 0 else "no num_workers (so 0)")
+            if no_pin:
                 missing.append("pin_memory=False" if pin is False else "no pin_memory=True")
-            if not missing:
-                continue
-            loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
-            yield Hit(fc.py.path, call.line, cell=call.cell, key=f"dataloader:{call.scope}",
-                      severity=None if any("workers" in m for m in missing) else Severity.LOW,
-                      message=f"{loc} builds a DataLoader with {' and '.join(missing)} in code that trains on GPU: "
-                              f"batches are prepared in the training process while the GPU waits.")
+            yield Hit(r.path, call.line, cell=call.cell, key=f"dataloader:{call.scope}",
+                      severity=None if no_workers else Severity.LOW,
+                      message=f"{where(r)} builds the training DataLoader with {' and '.join(missing)} while "
+                              f"{entry.path} trains on CUDA: batches are prepared in the training process and "
+                              f"copied synchronously while the GPU waits.")
 
 
 # -- images ------------------------------------------------------------------------------------------------------------

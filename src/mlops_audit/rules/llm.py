@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from ..facts import Call, Expr, PyFile, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
-from ._llm_flow import Flow, is_llm_type, llm_call, short
+from ._llm_flow import SYSTEM_KWARGS, Flow, is_llm_type, llm_call, short
 
 __all__ = ["prompt_built_from_user_input", "llm_call_without_token_limit", "prompts_inline_only",
            "no_llm_eval_harness", "prompt_not_versioned", "LIMITED_CONSTRUCTORS", "LIMITED_CALLS"]
@@ -100,10 +100,15 @@ def prompt_built_from_user_input(ctx: RuleContext) -> Iterator[Hit]:
             f"the argument of {short(build.call.qualname)}" if build.call is not None else "a prompt")
         where = f"{sink.path}:{sink.line}" if sink.path != build.path else f"line {sink.line}"
         via = f" via {' -> '.join(sink.via)}()" if sink.via else ""
+        direct = build.call is not None and sink.path == build.path and sink.line == build.call.line
+        if direct:
+            key = Flow._arg_key(build.call, build) if build.call is not None else ""
+            into = (f"the system prompt ({key}=) of {short(sink.name)}" if key in SYSTEM_KWARGS
+                    else f"the prompt of {short(sink.name)}")
         verb = (f"builds {into} with {build.helper}() from user input {what}" if build.kind == "helper"
                 else f"{_VERB.get(build.kind, 'builds')} user input {what} into {into}")
-        msg = (f"{build.path}:{build.line} {verb}, which reaches {short(sink.name)} at {where}{via}; "
-               f"instructions and user text share one string")
+        reach = "" if direct else f", which reaches {short(sink.name)} at {where}{via}"
+        msg = f"{build.path}:{build.line} {verb}{reach}; instructions and user text share one string"
         yield Hit(build.path, build.line, msg, cell=build.cell,
                   key=f"{build.scope}:{build.target or (build.call.qualname if build.call else '')}:"
                       f"{short(sink.name)}")
@@ -366,27 +371,37 @@ def prompts_inline_only(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------- LLM004
-def _tests_exercise_llm(ctx: RuleContext) -> bool:
-    """A custom evaluation: tests (or eval scripts) that call the LLM pipeline and assert on its output."""
+_EVAL_NAME = re.compile(r"(?i)(^|/)(evals?|evaluations?|benchmarks?)(/|_|\.)|(^|/)(eval|evaluate|benchmark)\w*\.(py|ipynb)$")
+_SCORING = ("sklearn.metrics.", "evaluate.load", "torchmetrics.")
+
+
+def _reaches_llm(ctx: RuleContext, fctx: Any, calls: Any) -> bool:
     index = ctx.detection.index
-    eval_name = re.compile(r"(?i)(^|/)(evals?|evaluation)(/|_)|(^|/)(eval|evaluate)\w*\.py$")
-    for fctx in index.contexts.values():
-        py = fctx.py
-        is_eval_script = bool(eval_name.search(py.path)) and not py.is_test
-        if not py.is_test and not is_eval_script:
+    for call in calls:
+        eff = fctx.effective(call)
+        if llm_call(index, fctx, call) or (is_llm_type(eff) and eff == call.qualname):
+            return True
+        target = index.resolve_function(fctx, call)
+        if target is None or target[0].py.is_test:
             continue
-        if py.is_test and not any(c.context == "assert" for c in py.compares):
-            continue
-        for call in py.calls:
-            eff = fctx.effective(call)
-            if llm_call(index, fctx, call) or (is_llm_type(eff) and eff == call.qualname):
+        for rctx, rcall, _ in index.reachable_calls(target[0], target[1], depth=2):
+            if llm_call(index, rctx, rcall):
                 return True
-            target = index.resolve_function(fctx, call)
-            if target is None or target[0].py.is_test:
-                continue
-            for rctx, rcall, _ in index.reachable_calls(target[0], target[1], depth=2):
-                if llm_call(index, rctx, rcall):
-                    return True
+    return False
+
+
+def _custom_llm_eval(ctx: RuleContext) -> bool:
+    """A home-made evaluation: tests that call the LLM pipeline and assert, eval/benchmark scripts or
+    notebooks that call it, or code that calls it and scores the answers with a metrics library."""
+    for fctx in ctx.detection.index.contexts.values():
+        py = fctx.py
+        if py.is_test:
+            if any(c.context == "assert" for c in py.compares) and _reaches_llm(ctx, fctx, py.calls):
+                return True
+            continue
+        scores = any(c.qualname.startswith(_SCORING) for c in py.calls)
+        if (_EVAL_NAME.search(py.path) or scores) and _reaches_llm(ctx, fctx, py.calls):
+            return True
     return False
 
 
@@ -400,8 +415,9 @@ def _tests_exercise_llm(ctx: RuleContext) -> bool:
         "reach users unnoticed and model or prompt upgrades are decided by anecdote. Breck et al. (2017, "
         "'The ML Test Score') ask for model quality to be tested before release; for LLM systems that means "
         "an eval suite (promptfoo, DeepEval, Ragas, LangSmith, OpenAI evals, Inspect) in CI. The rule fires "
-        "once when the repository calls an LLM but no evaluation tool or configuration is found and no test "
-        "or eval script calls the LLM pipeline and checks its answers."
+        "once when the repository calls an LLM but no evaluation tool or configuration is found, and no "
+        "home-made evaluation either: no test that calls the LLM pipeline and asserts, no eval/benchmark "
+        "script or notebook that calls it, no code that scores its answers with a metrics library."
     ),
     remediation={
         "langchain": "Add a golden set (evals/golden.jsonl with question, expected answer, sources) and score "
@@ -431,7 +447,7 @@ def no_llm_eval_harness(ctx: RuleContext) -> Iterator[Hit]:
     det = ctx.detection
     if not det.present("llm_usage") or det.present("llm_evaluation"):
         return
-    if _tests_exercise_llm(ctx):
+    if _custom_llm_eval(ctx):
         return
     ev = sorted(det.inventory.capabilities["llm_usage"].evidence, key=lambda e: (e.path, e.line or 0))
     if not ev:

@@ -352,7 +352,8 @@ _DURABLE_METHODS = {"insert_one", "insert_many", "insert", "put_item", "put_reco
                     "write_points", "log_prediction", "log_predictions", "add_all", "commit", "execute",
                     "executemany", "log_table", "log_batch", "send_message", "bulk", "write_api"}
 _RECORD_PREFIX = re.compile(r"(?i)^(log|record|save|store|persist|track|audit|capture|monitor|insert|write|"
-                            r"publish|emit|enqueue|send)_\w+|^(log|record|track|capture|audit)$")
+                            r"publish|emit|enqueue|send)_\w+|(^|_)(log|record|track|capture|audit|persist|store|"
+                            r"save)(_|$)")
 _DURABLE_ROOTS = ("whylogs.", "evidently.", "arize.", "fiddler.", "bentoml.monitor", "mlflow.log", "wandb.log",
                   "nannyml.", "kafka.", "confluent_kafka.", "aiokafka.", "google.cloud.bigquery.",
                   "google.cloud.pubsub", "pymongo.", "motor.", "redis.", "sqlalchemy.", "psycopg2.", "psycopg.",
@@ -362,6 +363,9 @@ _MODEL_CALLS = {"predict", "predict_proba", "generate", "invoke", "ainvoke", "in
                 "async_run", "run", "encode", "classify", "forward"}
 _READ_METHOD = re.compile(r"(?i)^(get|load|read|download|list|head|describe|query|find|select|fetch|scan|search|"
                           r"exists|connect|client|resource|session|create_engine|Client|Redis|StrictRedis)")
+_MATH_ROOTS = ("numpy.", "math.", "torch.", "tensorflow.", "jax.", "scipy.", "cmath.", "sympy.")
+_MATH_METHODS = {"log_softmax", "log_prob", "logsumexp", "log1p", "log10", "log2", "log_loss", "log_proba",
+                 "predict_log_proba"}
 _TASK_METHODS = {"add_task", "submit", "run_in_executor", "create_task", "apply_async", "delay", "enqueue",
                  "start_soon"}
 
@@ -378,6 +382,8 @@ def _records(index: Any, hctx: Any, fn: Any, require_pred_names: bool = True) ->
         method = call.method
         if name.startswith(_DURABLE_ROOTS) and not _READ_METHOD.match(method):
             return f"{cctx.py.path}:{call.line} {name}"
+        if name.startswith(_MATH_ROOTS) or method in _MATH_METHODS:
+            continue
         if method in _DURABLE_METHODS or _RECORD_PREFIX.search(method if "." in name else name):
             return f"{cctx.py.path}:{call.line} {name}"
         if method in _TASK_METHODS and any(isinstance(v, Ref) and _RECORD_PREFIX.search(v.qualname.rsplit(".", 1)[-1])
@@ -499,7 +505,7 @@ _DRIFT_THRESHOLD_KW = {"drift_share", "stattest_threshold", "num_stattest_thresh
                        "text_stattest_threshold", "per_column_stattest_threshold", "threshold", "num_threshold",
                        "cat_threshold", "tests"}
 _DRIFT_RESULT_KEYS = {"dataset_drift", "drift_detected", "share_of_drifted_columns", "number_of_drifted_columns",
-                      "drift_share", "drift_score", "is_drift", "drifted", "p_value", "pvalue", "share", "count"}
+                      "drift_share", "drift_score", "drifted_columns", "drift_by_columns"}
 _STAT_TESTS = {"scipy.stats.ks_2samp", "scipy.stats.kstest", "scipy.stats.wasserstein_distance",
                "scipy.spatial.distance.jensenshannon", "scipy.stats.chi2_contingency", "scipy.stats.chisquare",
                "scipy.stats.anderson_ksamp", "scipy.stats.entropy", "scipy.stats.epps_singleton_2samp",
@@ -579,7 +585,8 @@ def drift_check_without_threshold(ctx: RuleContext) -> Iterator[Hit]:
                     continue
                 if tokens is None:
                     tokens = _file_tokens(py)
-                if tokens & _DRIFT_RESULT_KEYS or any(q.startswith("evidently.test") for q in py.module_attrs):
+                if tokens & _DRIFT_RESULT_KEYS or any(imp.module.startswith(("evidently.test", "evidently.tests"))
+                                                      for imp in py.imports):
                     continue
                 yield Hit(py.path, call.line,
                           f"{py.path}:{call.line} {name.rsplit('.', 1)[-1]} runs with default thresholds and no code "

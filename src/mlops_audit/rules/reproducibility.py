@@ -42,15 +42,36 @@ def _labels(families: list[str]) -> str:
     return ", ".join(FAMILY_LABEL[f] for f in families)
 
 
-def _examples(rs: list[Reached], limit: int = 2) -> str:
+def _examples(rs: list[Reached], limit: int = 2, home: str | None = None, suffix: str = "") -> str:
     seen: list[str] = []
     for r in rs:
-        text = f"{shown(r)} at {where(r)}"
+        via = f" via {r.chain[0]}()" if r.chain else ""
+        if suffix == "own":
+            tail = "(random_state=...)" if r.name.startswith("sklearn.") else "(seed)"
+        elif suffix == "draw":
+            tail = " without random_state" if r.name.startswith("sklearn.") else ""
+        else:
+            tail = suffix
+        text = f"{shown(r)}{tail} at {where(r, home)}{via}"
         if text not in seen:
             seen.append(text)
         if len(seen) >= limit:
             break
     return ", ".join(seen)
+
+
+def _main_fit(training: list[Reached]) -> Reached:
+    """The call that best shows training: a fit or trainer.train, else a backward pass, else model.train()."""
+    def rank(r: Reached) -> tuple[int, int, int, int]:
+        method = r.call.method
+        if method.startswith("fit") or (method == "train" and "rainer" in r.name):
+            kind = 0
+        elif method == "backward":
+            kind = 1
+        else:
+            kind = 2
+        return kind, r.root.cell or 0, r.root.line, r.call.line
+    return min(training, key=rank)
 
 
 def _first_root(rs: list[Reached]) -> Call:
@@ -81,8 +102,11 @@ def partial_seeding(ctx: RuleContext) -> Iterator[Hit]:
             continue
         seeding = st.seeding_calls()
         root = _first_root(seeding)
-        via = _examples(seeding)
-        missing = "; ".join(f"{FAMILY_LABEL[f]} ({_examples(st.unseeded[f], 1)})" for f in unseeded)
+        own = [r for rs in st.self_seeded.values() for r in rs]
+        global_ = [r for r in seeding if r not in own]
+        via = ", ".join(x for x in (_examples(global_, home=entry.path),
+                                     _examples(own, 1, entry.path, "own")) if x)
+        missing = "; ".join(f"{FAMILY_LABEL[f]} ({_examples(st.unseeded[f], 1, entry.path, 'draw')})" for f in unseeded)
         yield Hit(entry.path, root.line, cell=root.cell, key=f"partial-seeding:{','.join(unseeded)}",
                   message=f"{entry.path} seeds {_labels(seeded)} ({via}) but not {missing}: runs of this entry "
                           f"point cannot be repeated exactly.")
@@ -106,17 +130,19 @@ def no_seeding(ctx: RuleContext) -> Iterator[Hit]:
         unseeded = st.unseeded_families()
         if not unseeded:
             continue
-        root = _first_root(entry.training)
-        fit = min(entry.training, key=lambda r: (r.root.cell or 0, r.root.line, r.call.line))
-        missing = "; ".join(f"{FAMILY_LABEL[f]} ({_examples(st.unseeded[f], 1)})" for f in unseeded)
+        fit = _main_fit(entry.training)
+        root = fit.root
+        missing = "; ".join(f"{FAMILY_LABEL[f]} ({_examples(st.unseeded[f], 1, entry.path, 'draw')})" for f in unseeded)
         yield Hit(entry.path, root.line, cell=root.cell, key="no-seeding",
-                  message=f"{entry.path} trains ({shown(fit)} at {where(fit)}) drawing random numbers from "
-                          f"{missing} and sets no seed anywhere it reaches.")
+                  message=f"{entry.path} trains ({shown(fit)} at {where(fit, entry.path)}) with randomness it never "
+                          f"seeds: {missing}. No seed is set anywhere this entry point reaches.")
 
 
 # -- dependencies ------------------------------------------------------------------------------------------------------
 
 _CONCRETE = ("requirements", "conda", "pipfile")
+# environments of examples, docs and demos matter less than the project's own when both exist
+_SIDE_DIRS = re.compile(r"(?i)(^|/)(examples?|docs?|tutorials?|demos?|notebooks?|benchmarks?|samples?)/")
 _FREEZE_MIN = 30
 
 
@@ -166,7 +192,9 @@ def unpinned_dependencies(ctx: RuleContext) -> Iterator[Hit]:
     by_path = _runtime_by_manifest(ctx)
     manifests = {m.path: m for m in facts.manifests}
     concrete = [p for p in by_path if manifests[p].kind in _CONCRETE]
-    for path in sorted(concrete or by_path):
+    candidates = concrete or list(by_path)
+    main = [p for p in candidates if not _SIDE_DIRS.search(p)]
+    for path in sorted(main or candidates):
         m = manifests[path]
         if _is_frozen(m):
             continue
@@ -399,7 +427,7 @@ def hardcoded_hyperparameters(ctx: RuleContext) -> Iterator[Hit]:
             if (r.path, r.call.line) not in reported:
                 reported.add((r.path, r.call.line))
                 yield Hit(r.path, r.call.line, cell=r.call.cell, key=f"hyper:{short(r.name)}",
-                          message=f"{where(r)} sets {', '.join(values[:4])} as literals in {short(r.name)}(...), and "
+                          message=f"{where(r)} hard-codes {', '.join(values[:4])} in {short(r.name)}(...), and "
                                   f"{entry.path} reads no configuration (no CLI options, config file or Hydra).")
             break
 

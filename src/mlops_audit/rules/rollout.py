@@ -24,9 +24,9 @@ _KOHAVI = "Kohavi, Tang and Xu 2020, 'Trustworthy Online Controlled Experiments'
 _FLAG_SDKS = ("posthog", "statsig", "optimizely", "splitio", "flipt", "configcat", "openfeature", "UnleashClient",
               "ldclient", "launchdarkly_sdk", "growthbook", "flagsmith", "eppo_client")
 _EXPERIMENT_PLATFORMS = ("growthbook", "launchdarkly", "statsig", "optimizely", "eppo", "posthog")
-_SPLIT_NAMES = re.compile(r"(?i)canary|variant|bucket|cohort|experiment|ab_?test|treatment|challenger|champion|"
-                          r"traffic_?split|rollout_?percent")
-_SPLIT_FUNC = re.compile(r"(?i)^(choose|select|pick|route|assign|get)_?(model|variant|bucket|arm|cohort)s?$|"
+_SPLIT_NAMES = re.compile(r"(?i)canary|bucket|cohort|ab_?test|treatment|traffic_?split|rollout_?percent|"
+                          r"experiment_?group")
+_SPLIT_FUNC = re.compile(r"(?i)^(choose|select|pick|assign)_?(variant|bucket|arm|cohort|treatment)s?$|"
                          r"^(split|route)_traffic$")
 
 

@@ -31,23 +31,44 @@ _TORCH_LOAD = frozenset({"torch.load", "torch.serialization.load"})
 _OLD_TORCH = ("1.13.1", "2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1")
 
 
-def torch_defaults_safe(ctx: RuleContext) -> bool:
-    """True when every declared torch requirement excludes versions before 2.6 (where weights_only became the default)."""
-    def compute() -> bool:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+def _torch_spec_safe(spec: str) -> bool:
+    """Does a torch requirement specifier exclude every release before 2.6?"""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-        specs = [r.specifier for _, r in runtime_requirements(ctx.facts) if r.name == "torch"]
-        if not specs:
-            return False
-        for spec in specs:
-            try:
-                s = SpecifierSet(spec.replace(" ", ""))
-            except InvalidSpecifier:
-                return False
-            if not spec or any(s.contains(v, prereleases=True) for v in _OLD_TORCH):
-                return False
-        return True
-    return ctx.memo("sec.torch_safe", compute)  # type: ignore[return-value]
+    if not spec:
+        return False
+    try:
+        s = SpecifierSet(spec.replace(" ", ""))
+    except InvalidSpecifier:
+        return False
+    return not any(s.contains(v, prereleases=True) for v in _OLD_TORCH)
+
+
+def torch_defaults_safe(ctx: RuleContext, path: str) -> bool:
+    """True when the torch requirement governing ``path`` (nearest manifest up the tree, else all of them)
+    excludes versions before 2.6, where weights_only=True became torch.load's default."""
+    def compute() -> list[tuple[str, bool]]:
+        out = []
+        for mpath, r in runtime_requirements(ctx.facts):
+            if r.name == "torch":
+                out.append((mpath.rsplit("/", 1)[0] + "/" if "/" in mpath else "", _torch_spec_safe(r.specifier)))
+        return out
+    declared: list[tuple[str, bool]] = ctx.memo("sec.torch_specs", compute)  # type: ignore[assignment]
+    if not declared:
+        return False
+    governing = [(d, safe) for d, safe in declared if path.startswith(d)]
+    if governing:
+        deepest = max(len(d) for d, _ in governing)
+        return all(safe for d, safe in governing if len(d) == deepest)
+    return all(safe for _, safe in declared)
+
+
+def _param_default_true(fc: Any, call: Call, value: Any) -> bool:
+    """``weights_only=weights_only`` inside a wrapper whose own parameter defaults to True."""
+    if not isinstance(value, Ref):
+        return False
+    fn = fc.functions.get(call.scope)
+    return bool(fn and any(p.name == value.qualname and p.default is True for p in fn.params))
 
 
 @rule(id="SEC001", name="torch-load-without-weights-only", area=_AREA, severity=Severity.HIGH,
@@ -66,15 +87,17 @@ def torch_defaults_safe(ctx: RuleContext) -> bool:
       stakes_sensitive=False, principle="security", tools=("pytorch", "safetensors"))
 def torch_load_without_weights_only(ctx: RuleContext) -> Iterator[Hit]:
     """Every torch.load in non-test code whose weights_only is not the literal True."""
-    safe_default = torch_defaults_safe(ctx)
     for fc in all_code_units(ctx):
+        safe_default = None
         for call in fc.py.calls:
             if fc.effective(call) not in _TORCH_LOAD:
                 continue
             value = call.kw("weights_only")
-            if value is True:
+            if value is True or _param_default_true(fc, call, value):
                 continue
             if not call.has_kw("weights_only"):
+                if safe_default is None:
+                    safe_default = torch_defaults_safe(ctx, fc.py.path)
                 if safe_default or call.star_kwargs:
                     continue
                 why = "without weights_only=True, so it unpickles arbitrary objects (the default before torch 2.6)"
@@ -152,6 +175,7 @@ def unsafe_model_deserialization(ctx: RuleContext) -> Iterator[Hit]:
             if isinstance(first, Expr) and first.callee.endswith(("pickle.dumps", "dill.dumps", "cloudpickle.dumps")):
                 continue  # an in-memory round trip (deep copy), not a file
             target = targets.get((call.line, call.qualname), "")
+            target = "" if target in ("_", "__") else target
             model = _is_model_load(call, target)
             what = "a model" if model else "a file"
             into = f" into {target}" if target else ""
@@ -287,10 +311,16 @@ _EXTRA_PATTERNS = (
     ("LangSmith API key", re.compile(r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b")),
     ("Pinecone API key", re.compile(r"\bpcsk_[A-Za-z0-9_]{50,}\b")),
 )
+# Cheap first pass shaped like the detectors' own patterns: detect-secrets (slow to import) is loaded and run
+# only for strings that could match one of them.
 _PREFILTER = re.compile(
-    r"A3T|ABIA|ACCA|AKIA|ASIA|aws|sk-|sk_live|rk_live|gh[pousr]_|github_pat_|glpat-|gl[a-z]+-|GR1348941|xox[abposr]-|"
-    r"hooks\.slack|eyJ|PRIVATE KEY|PuTTY|hf_|AIza|SG\.|r8_|gsk_|lsv2_|pcsk_|pypi-|_authToken|AccountKey=|sq0csp-|"
-    r"-us\d|AC[a-z0-9]{32}|SK[a-z0-9]{32}|\d{8,10}:|[MNO][A-Za-z\d_-]{23,25}\.")
+    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|\bsk-[A-Za-z0-9_-]{20,}|\b[sr]k_live_[0-9a-zA-Z]{20}|"
+    r"\bgh[pousr]_[A-Za-z0-9_]{36}|github_pat_\w{20}|\bgl(?:pat|ptt|cbt|imt|agent|oas)-[\w-]{20}|GR1348941[\w-]{20}|"
+    r"xox[abposr]-\d|hooks\.slack\.com/services/T|eyJ[A-Za-z0-9_-]{10,}\.eyJ|PRIVATE KEY|PuTTY-User|"
+    r"\bhf_[A-Za-z0-9]{30}|AIza[0-9A-Za-z_-]{35}|SG\.[\w-]{22}\.|\br8_[A-Za-z0-9]{30}|\bgsk_[A-Za-z0-9]{40}|"
+    r"lsv2_(?:pt|sk)_|pcsk_\w{40}|pypi-AgE|_authToken=|AccountKey=[A-Za-z0-9+/=]{80}|sq0csp-|"
+    r"\b(?:AC|SK)[a-z0-9]{32}\b|\b\d{8,10}:[0-9A-Za-z_-]{35}|\b[0-9a-z]{32}-us\d|"
+    r"\b[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.")
 _SECRET_NAME = re.compile(
     r"(?i)(^|_)(api_?key|apikey|access_?key(_id)?|secret_?access_?key|secret_?key|client_?secret|private_?key|"
     r"password|passwd|auth_?token|access_?token|api_?token|bearer_?token|refresh_?token|bot_?token|hf_?token|"
@@ -361,25 +391,71 @@ def redact(value: str) -> str:
     return f"{value[:4]}…({len(value)} chars)" if len(value) > 8 else "…"
 
 
+def _delimited(text: str, match: str) -> bool:
+    """The match stands alone in the text: no letter or digit glued to either end (DNA, base64 blobs)."""
+    start = text.find(match)
+    if start < 0:
+        return False
+    end = start + len(match)
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not before.isalnum() and not after.isalnum()
+
+
+def _format_match(line: str, value: str) -> str | None:
+    """A secret of a known format inside ``value`` (detect-secrets' plugins plus LLM/model-hub key formats)."""
+    for det in _detectors():
+        for match in det.analyze_string(line):
+            if not match or _PLACEHOLDER.search(match):
+                continue
+            if len(match) >= 8 and (match not in value or not _delimited(value, match)):
+                continue
+            return str(det.secret_type)
+    for label, pattern in _EXTRA_PATTERNS:
+        if pattern.search(value):
+            return label
+    return None
+
+
+_TOKEN_STRIP = "'\"`,;()[]{}<>"
+
+
+def _tokens(value: str) -> Iterator[str]:
+    """Whitespace-free pieces of a string worth a format check (a key sits alone; prose around it is skipped)."""
+    if "PRIVATE KEY" in value or "PuTTY-User" in value:
+        yield value
+        return
+    if len(value) <= 300 and not any(c.isspace() for c in value):
+        yield value
+        return
+    for tok in value.split():
+        if 20 <= len(tok) <= 300:
+            yield tok.strip(_TOKEN_STRIP)
+
+
+def _judge_token(key: str, token: str) -> str | None:
+    if len(token) < 8 or not _PREFILTER.search(token) or _PLACEHOLDER.search(token):
+        return None
+    return _format_match(f'{key} = "{token}"', token)
+
+
 def judge_secret(name: str | None, value: str) -> str | None:
     """The kind of secret a literal value is, judged with detect-secrets' plugins; None for placeholders and noise."""
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if len(value) < 8 or len(value) > 4096 or _PLACEHOLDER.search(value):
+    if len(value) < 8 or len(value) > 4096:
         return None
     key = (name or "value").rsplit(".", 1)[-1]
-    line = f'{key} = "{value}"'
-    if _PREFILTER.search(line):
-        for det in _detectors():
-            for match in det.analyze_string(line):
-                if match and (match in value or len(match) < 8) and not _PLACEHOLDER.search(match):
-                    return str(det.secret_type)
-        for label, pattern in _EXTRA_PATTERNS:
-            if pattern.search(value):
-                return label
-    if not name or not _SECRET_NAME.search(key):
+    named = name is not None and _SECRET_NAME.search(key) is not None
+    if not named:
+        return next(filter(None, (_judge_token(key, tok) for tok in _tokens(value))), None)
+    if _PLACEHOLDER.search(value):
         return None
+    line = f'{key} = "{value}"'
+    kind = _format_match(line, value)
+    if kind:
+        return kind
     if _ENV_NAME.match(value) or _PATHISH.search(value) or value == key:
         return None
     has_letter = any(c.isalpha() for c in value)
@@ -513,14 +589,23 @@ def hardcoded_secret(ctx: RuleContext) -> Iterator[Hit]:
 _OUTPUT_PAIR = re.compile(r"""['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*[=:]\s*['"]?([^\s'",}]+)""")
 
 
+_TOKEN_SPLIT = re.compile(r"[\s'\"`,;()\[\]{}<>]+")
+
+
+_NAME_HINTS = ("key", "token", "secret", "passw", "pwd")
+
+
 def _output_secrets(text: str) -> Iterable[tuple[str, str]]:
+    """(kind, token) of secrets in a notebook's text output, at most one per line."""
     for raw in text.splitlines()[:2000]:
-        if len(raw) > 2000:
-            raw = raw[:2000]
-        kind = judge_secret(None, raw) if _PREFILTER.search(raw) else None
-        if kind:
-            token = next((t for t in re.split(r"[\s'\",=:]+", raw) if judge_secret(None, t)), raw)
-            yield kind, token
+        raw = raw[:2000]
+        found = next(((kind, tok) for tok in _TOKEN_SPLIT.split(raw) if 8 <= len(tok) <= 300
+                      for kind in [_judge_token("value", tok.split("=", 1)[-1])] if kind), None)
+        if found:
+            yield found
+            continue
+        lower = raw.lower()
+        if not any(h in lower for h in _NAME_HINTS):
             continue
         for m in _OUTPUT_PAIR.finditer(raw):
             kind = judge_secret(m.group(1), m.group(2))

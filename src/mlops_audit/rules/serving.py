@@ -17,7 +17,7 @@ from ..facts import Call, ConfigDoc, Expr, Facts, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._serving_util import (
-    Frame, arg_names, command_text, compose_services, handler_of, is_model_load, is_prediction_route,
+    Frame, arg_names, command_text, imported_files, compose_services, handler_of, is_model_load, is_prediction_route,
     k8s_containers, lazy_once, literal_str_for, reach, route_label, serving_view, walk,
 )
 
@@ -28,8 +28,8 @@ _BRECK = "Breck et al. 2017, 'The ML Test Score: A Rubric for ML Production Read
 _GOOGLE = "Google Cloud, 'MLOps: Continuous delivery and automation pipelines in machine learning'"
 _SRE = "Beyer et al. 2016, 'Site Reliability Engineering', ch. 4 Service Level Objectives"
 
-_ADMIN_ROUTE = re.compile(r"(?i)reload|refresh|(^|[/_])load|swap|switch|update|deploy|promote|rollback|train|"
-                          r"upload|admin|warm")
+_ADMIN_ROUTE = re.compile(r"(?i)(^|[/_\s-])(re)?(load|fresh)(_?models?)?($|[/_\s-])|swap|switch|update|deploy|"
+                          r"promote|rollback|(re)?train|upload|admin|warm_?up")
 
 
 def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any]]:
@@ -39,7 +39,7 @@ def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any]]:
     for route in view.routes:
         found = handler_of(index, route)
         if found is not None:
-            yield route_label(route), found[0], found[1]
+            yield f"the {route_label(route)} handler", found[0], found[1]
     for c in index.contexts.values():
         if c.py.is_test or not (c.py.path in view.serving_files):
             continue
@@ -47,7 +47,7 @@ def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any]]:
             for d in fn.decorators:
                 last = d.qualname.rsplit(".", 1)[-1]
                 if last == "before_request" or (last == "middleware" and d.args[:1] == ("http",)):
-                    yield f"@{last} hook {fn.name}", c, fn
+                    yield f"the per-request hook {fn.name} (@{last})", c, fn
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def model_loaded_per_request(ctx: RuleContext) -> Iterator[Hit]:
             via = _via(frames)
             yield Hit(
                 cctx.py.path, call.line,
-                f"{cctx.py.path}:{call.line} calls {loader} inside the {label} handler{via}: the model is "
+                f"{cctx.py.path}:{call.line} calls {loader} inside {label}{via}: the model is "
                 f"deserialised on every request instead of once at start-up",
                 cell=call.cell, key=f"{loader}@{call.scope}",
             )
@@ -308,7 +308,8 @@ def _body_reads(hctx: Any, fn: Any) -> tuple[list[int], set[str]]:
             lines.append(a.line)
             holders.add(a.target)
     # `data = await request.json()`: the assign's value is an await over the call on the same line
-    call_lines = {c.line for c in hctx.py.calls if in_scope(c.scope) and _RAW_BODY.search(c.qualname)}
+    call_lines = {c.line for c in hctx.py.calls if in_scope(c.scope) and (
+        _RAW_BODY.search(c.qualname) or any(raw(v) for v in list(c.args) + [v for _, v in c.kwargs]))}
     for a in hctx.py.assigns:
         if in_scope(a.scope) and a.line in call_lines:
             holders.add(a.target)
@@ -556,6 +557,48 @@ _OBSERVABILITY_MODULES = ("ddtrace", "newrelic", "elasticapm", "opentelemetry.in
 _OBS_COMMANDS = re.compile(r"ddtrace-run|newrelic-admin|opentelemetry-instrument|elastic-apm")
 
 
+_TIMERS = {"time.perf_counter", "time.time", "time.monotonic", "time.perf_counter_ns", "time.monotonic_ns",
+           "timeit.default_timer"}
+_LATENCY_NAME = re.compile(r"(?i)latency|duration|elapsed|response_time|inference_time|process_time")
+
+
+def call_values_of(call: Call) -> list[Any]:
+    return list(call.args) + [v for _, v in call.kwargs]
+
+
+def _custom_timing(ctx: RuleContext) -> str | None:
+    """Serving code that times requests and keeps the number (a latency field, column or log key)."""
+    view = serving_view(ctx)
+    index = ctx.detection.index
+    files = set(view.serving_files)
+    for _, hctx, fn in _per_request_handlers(ctx):
+        for cctx, _, _ in reach(index, hctx, fn, depth=2):
+            files.add(cctx.py.path)
+    for path in list(files):
+        c = index.contexts.get(path)
+        if c is not None:
+            files |= imported_files(index, c.py)
+    for path in sorted(files):
+        c = index.contexts.get(path)
+        if c is None or c.py.is_test:
+            continue
+        timer = next((call for call in c.py.calls if call.qualname in _TIMERS), None)
+        if timer is None:
+            continue
+        names: list[str] = [a.target for a in c.py.assigns]
+        for a in c.py.assigns:
+            if isinstance(a.value, Expr) and a.value.kind == "dict":
+                names.extend(a.value.names)
+        for call in c.py.calls:
+            names.extend(k for k, _ in call.kwargs)
+            names.extend(n for v in call_values_of(call) for n in arg_names(v))
+        for f in c.py.functions:
+            names.extend(f.returns_names)
+        if any(_LATENCY_NAME.search(n) for n in names):
+            return f"{path}:{timer.line} request timing"
+    return None
+
+
 def _latency_signal(ctx: RuleContext) -> str | None:
     for c in ctx.detection.index.contexts.values():
         py = c.py
@@ -626,7 +669,7 @@ def no_latency_metrics(ctx: RuleContext) -> Iterator[Hit]:
     view = serving_view(ctx)
     if not view.http_routes or view.managed or ctx.detection.present("latency_metrics"):
         return
-    if _latency_signal(ctx):
+    if _latency_signal(ctx) or _custom_timing(ctx):
         return
     anchor = view.anchor()
     if anchor is None:
@@ -677,7 +720,7 @@ def _model_ref(cctx: Any, call: Call) -> tuple[str, int] | None:
     if isinstance(value, Expr) and value.kind == "call" and normalize(value.callee) in _OPENERS:
         if isinstance(value.literal, str):
             return value.literal, call.line
-        inner = value.names[1] if len(value.names) > 1 and value.names[0] == "open" else None
+        inner = value.names[0] if value.names else None
         if inner:
             return literal_str_for(cctx, Ref(inner), call.scope, call.line)
         return None
@@ -710,15 +753,24 @@ def _serving_load_sites(ctx: RuleContext) -> Iterator[tuple[Any, Call, str]]:
         seen.add((cctx.py.path, call.line))
         yield cctx, call, where
 
+    reached: set[str] = set()
     for label, hctx, fn in _per_request_handlers(ctx):
         for cctx, call, _ in reach(index, hctx, fn, depth=2):
-            yield from emit(cctx, call, f"the {label} handler")
+            reached.add(cctx.py.path)
+            yield from emit(cctx, call, label)
+    for path in sorted(reached - set(view.serving_files)):
+        mctx = index.contexts.get(path)
+        if mctx is None:
+            continue
+        for call in mctx.py.calls:  # module-level loads of the helpers the handlers use
+            if call.scope == "<module>":
+                yield from emit(mctx, call, f"{path} (module level, used by the handlers)")
     for path in sorted(view.serving_files):
         sctx = index.contexts.get(path)
         if sctx is None or sctx.py.is_test:
             continue
         for call in sctx.py.calls:
-            yield from emit(sctx, call, "serving module " + path)
+            yield from emit(sctx, call, f"serving module {path}")
         for fn in sctx.py.functions:
             for cctx, call, _ in reach(index, sctx, fn, depth=1):
                 yield from emit(cctx, call, f"{path} ({fn.qualname})")
@@ -873,8 +925,8 @@ def no_autoscaling(ctx: RuleContext) -> Iterator[Hit]:
     name = (doc.data.get("metadata") or {}).get("name", "") if isinstance(doc.data, dict) else ""
     more = f" ({len(deployments)} serving workloads in total)" if len(deployments) > 1 else ""
     yield Hit(doc.path, doc.line,
-              f"{doc.path}:{doc.line} defines the {kind} {name!s} with a fixed replica count and no "
-              f"HorizontalPodAutoscaler, KEDA or KServe autoscaling exists{more}", key=f"{kind}:{name}")
+              f"{doc.path}:{doc.line} defines the {kind} {name!s} with a fixed replica count; no "
+              f"HorizontalPodAutoscaler, KEDA or KServe autoscaling is configured{more}", key=f"{kind}:{name}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1003,8 +1055,8 @@ def vllm_serving_unconfigured(ctx: RuleContext) -> Iterator[Hit]:
                       f"tensor_parallel_size, max_model_len or gpu_memory_utilization", key=f"{name}@{call.scope}")
     for df in ctx.facts.dockerfiles:
         for ins in df.instructions:
-            if ins.instruction in ("CMD", "ENTRYPOINT") and _VLLM_CLI.search(ins.value) \
-                    and not _VLLM_FLAGS.search(ins.value):
+            text = " ".join(ins.args) if ins.args else ins.value
+            if ins.instruction in ("CMD", "ENTRYPOINT") and _VLLM_CLI.search(text) and not _VLLM_FLAGS.search(text):
                 yield Hit(df.path, ins.line, f"{df.path}:{ins.line} runs the vLLM server without "
                           f"--tensor-parallel-size, --max-model-len or --gpu-memory-utilization", key="vllm-cli")
     for doc in ctx.facts.configs_of("k8s", "helm_template"):

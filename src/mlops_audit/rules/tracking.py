@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from ..detect.repo_caps import runtime_requirements
 from ..detect.training import (
     EntryPoint, Reached, TrackingUse, _calls_in, _imported_roots, effective, tracking_uses_of, walk_from,
 )
@@ -185,11 +186,12 @@ def params_without_metrics(ctx: RuleContext) -> Iterator[Hit]:
         has_params = "params" in kinds
         has_metrics = "metrics" in kinds
         has_artifacts = bool(kinds & {"artifacts", "model"})
+        searching = any(_SEARCH.search(effective(ctx.detection.index.contexts[r.path], r.call)) for r in e.reach)
         missing = []
         if not has_metrics and (has_params or has_artifacts):
             missing.append("metrics")
-        if has_metrics and not has_artifacts:
-            missing.append("model or other artifact")
+        if not has_artifacts and (has_metrics or has_params) and not searching:
+            missing.append("model or other artifact")  # search trials need not each log a model
         if not missing:
             continue
         present = [k for k, v in (("parameters", has_params), ("metrics", has_metrics),
@@ -328,8 +330,9 @@ def accuracy_only_classifier(ctx: RuleContext) -> Iterator[Hit]:
         if site is None or (site.path, site.call.line) in reported:
             continue
         reported.add((site.path, site.call.line))
+        what = fmt_site(site) + (" returns mean accuracy" if site.call.method == "score" else "")
         yield Hit(site.path, site.call.line,
-                  f"{e.label} evaluates its classifier with accuracy only ({fmt_site(site)}); no precision, "
+                  f"{e.label} evaluates its classifier with accuracy only ({what}); no precision, "
                   "recall, F1, ROC-AUC, log-loss or confusion matrix is computed or logged anywhere in the "
                   "repository.", cell=site.call.cell, key=f"{site.call.qualname}@{site.call.scope}")
 
@@ -337,6 +340,15 @@ def accuracy_only_classifier(ctx: RuleContext) -> Iterator[Hit]:
 # -- TRK005 ------------------------------------------------------------------
 
 _FIELDS = ("code version", "data version", "config", "environment", "metrics", "artifacts")
+
+
+def _environment_pinned(ctx: RuleContext) -> bool:
+    """A lock file, or (nearly) every runtime requirement pinned: the commit then fixes the environment."""
+    det = ctx.detection
+    if det.present("lock_file") or det.present("pinned_dependencies"):
+        return True
+    reqs = runtime_requirements(ctx.facts)
+    return bool(reqs) and sum(1 for _, r in reqs if r.pinned) >= 0.9 * len(reqs)
 
 
 def _lineage(ctx: RuleContext, e: EntryPoint) -> dict[str, bool | None]:
@@ -359,7 +371,7 @@ def _lineage(ctx: RuleContext, e: EntryPoint) -> dict[str, bool | None]:
         data = True
     else:
         data = False
-    env: bool | None = "env" in kinds or (code and (det.present("lock_file") or det.present("pinned_dependencies")))
+    env: bool | None = "env" in kinds or (code and _environment_pinned(ctx))
     config: bool | None = "params" in kinds or auto or (None if not e.tracking else False)
     metrics = "metrics" in kinds or auto
     artifacts = bool(kinds & {"artifacts", "model"}) or auto
@@ -543,20 +555,32 @@ def _typed_python_model(ctx: RuleContext, fctx, call: Call) -> bool:
 
 # -- TRK008 ------------------------------------------------------------------
 
+_CUDA_PLACEMENT = re.compile(r"^torch\.cuda\.(set_device|synchronize|amp\.\w+|current_device|stream|Stream|"
+                             r"memory_allocated|max_memory_allocated|reset_peak_memory_stats|device)$")
+
+
 def _gpu_use(ctx: RuleContext, e: EntryPoint) -> Reached | None:
+    """Where the entry point puts work on a GPU (seeding or probing CUDA alone does not count)."""
+    availability: Reached | None = None
+    placement: Reached | None = None
     for r in e.reach:
         call = r.call
         name = effective(ctx.detection.index.contexts[r.path], call)
-        if name.startswith("torch.cuda.") and not name.endswith(("is_available", "device_count", "empty_cache",
-                                                                  "get_device_name", "get_device_properties")):
+        if _CUDA_PLACEMENT.search(name):
             return r
-        if call.method == "cuda" and "." in call.qualname:
+        if call.method == "cuda" and "." in call.qualname and not call.args:
             return r
         if (call.method == "to" or name == "torch.device") and any(
                 isinstance(a, str) and a.startswith("cuda") for a in call.args):
             return r
         if "Trainer" in name and str(call.kw("accelerator", "")).lower() in ("gpu", "cuda"):
             return r
+        if name == "torch.cuda.is_available":
+            availability = availability or r
+        elif name == "torch.device" or call.method == "to":
+            placement = placement or r
+    if availability is not None and placement is not None:
+        return placement  # device = "cuda" if torch.cuda.is_available() else "cpu"; model.to(device)
     return None
 
 

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from ..detect.config_caps import ci_commands
 from ..detect.repo_caps import is_model_file, model_files
-from ..facts import Facts, is_test_path
+from ..facts import Expr, Facts, Ref, is_test_path
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._repro_util import entry_points, lit_value, where
@@ -202,29 +202,69 @@ _FILE_BUILDERS = frozenset({"csv", "json", "parquet", "text", "arrow", "imagefol
 _REMOTE = ("http://", "https://", "s3://", "gs://", "gcs://", "az://", "abfs://", "hf://", "hdfs://", "dbfs:/")
 
 
+def _local_literals(value: Any) -> list[str] | None:
+    """Literal paths of a data_files argument (str, list or dict of str); None when any part is computed."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple):
+        out: list[str] = []
+        for pair in value.literal:
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                return None
+            inner = _local_literals(pair[1])
+            if inner is None:
+                return None
+            out.extend(inner)
+        return out
+    return None
+
+
+def _remote_build(r: Any, value: Any) -> bool:
+    """An f-string or concatenation (in the call, or assigned to the name passed) that starts with a URL scheme."""
+    py = r.ctx.py
+    call = r.call
+    name = value.qualname if isinstance(value, Ref) else None
+    for sb in py.strings:
+        if sb.cell != call.cell or not sb.literal_parts:
+            continue
+        inside = call.line <= sb.line <= call.end_line
+        if (inside or (name and sb.target == name)) and sb.literal_parts[0].startswith(_REMOTE):
+            return True
+    return False
+
+
 def _data_read(ctx: RuleContext, r: Any) -> str | None:
-    """The path expression a reached call reads training data from, if it reads a local file."""
+    """What a reached call reads training data from, if it reads a local file; None otherwise."""
     name = r.name
     call = r.call
     if name == "datasets.load_dataset":
         builder = call.args[0] if call.args else call.kw("path")
-        if not (isinstance(builder, str) and builder in _FILE_BUILDERS or call.has_kw("data_files")):
+        if not (isinstance(builder, str) and builder in _FILE_BUILDERS):
             return None
-        arg = call.kw("data_files")
+        paths = _local_literals(lit_value(r.ctx, call.kw("data_files")))
+        if not paths:
+            return None  # hub datasets, or files named at run time we cannot see
+        arg: Any = paths[0]
     elif name in _READERS:
-        arg = call.args[0] if call.args else next((v for k, v in call.kwargs if k in ("filepath_or_buffer", "path",
-                                                                                      "file", "fname", "source",
-                                                                                      "directory", "root")), None)
+        arg = call.args[0] if call.args else next((v for k, v in call.kwargs if k in (
+            "filepath_or_buffer", "path", "file", "fname", "source", "directory", "root")), None)
+        if arg is None:
+            return None
     else:
         return None
     value = lit_value(r.ctx, arg)
     if isinstance(value, str):
         if value.startswith(_REMOTE):
             return None
-        norm = posixpath.normpath(value)
-        if norm in ctx.facts.git.tracked:
+        if posixpath.normpath(value) in ctx.facts.git.tracked:
             return None  # a file git itself versions
         return repr(value)
+    if _remote_build(r, value):
+        return None
+    if isinstance(value, Ref):
+        return f"the path in {value.qualname}"
     return "a path computed at run time"
 
 

@@ -221,7 +221,7 @@ COVERAGE: dict[str, tuple[str, ...]] = {
     "H27": ("live audit: MLflow registry",
             "needs evidence: evaluation results recorded against the registered model version"),
     "H28": ("report: findings.location", "report: findings.fingerprint"),
-    "H29": ("report: summary.maturity.next_step", "report: summary.projected_verdict"),
+    "H29": ("report: summary.verdict", "report: summary.maturity.next_step", "report: summary.projected_verdict"),
     "Z01": ("capability: data_validation",),
     "Z02": ("contract: latency_p50_ms, latency_p95_ms, latency_p99_ms, throughput_qps, error_budget",
             "capability: input_validation"),

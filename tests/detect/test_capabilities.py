@@ -13,6 +13,12 @@ repository; ``<case>`` starts with ``positive`` or ``negative`` (``positive``,
 ``expected.yaml`` itself is not part of the audited repository. A
 ``.fixture-git`` file makes the harness commit the fixture to a fresh git
 repository first (git facts: tracked files, LFS pointers).
+
+Files this repository's own git would ignore (a fixture's ``.gitignore`` and
+what it ignores, ``.venv/``, ``build/``) are stored under a ``_fx_`` name and
+renamed when the fixture is staged: ``_fx_dot_gitignore`` -> ``.gitignore``,
+``_fx_dot_venv/`` -> ``.venv/``, ``_fx_build/`` -> ``build/``, ``_fx_models/``
+-> ``models/``.
 """
 from __future__ import annotations
 
@@ -49,9 +55,23 @@ def _expected(src: Path) -> dict:
     return data
 
 
-def _audit_fixture(src: Path, tmp_path: Path):
-    stage = tmp_path / "stage"
+def _fixture_name(name: str) -> str:
+    if not name.startswith("_fx_"):
+        return name
+    name = name[len("_fx_"):]
+    return "." + name[len("dot_"):] if name.startswith("dot_") else name
+
+
+def _stage(src: Path, stage: Path) -> Path:
+    """Copy a fixture without its expected.yaml, giving ``_fx_`` names their real spelling."""
     shutil.copytree(src, stage, symlinks=True, ignore=shutil.ignore_patterns("expected.yaml"))
+    for path in sorted(stage.rglob("_fx_*"), key=lambda p: -len(p.parts)):  # deepest first
+        path.rename(path.with_name(_fixture_name(path.name)))
+    return stage
+
+
+def _audit_fixture(src: Path, tmp_path: Path):
+    stage = _stage(src, tmp_path / "stage")
     repo = materialize(stage, tmp_path / "repo")
     return audit(repo, AuditConfig(use_cache=False))
 

@@ -378,6 +378,18 @@ class PyCollector(ast.NodeVisitor):
             return ("format", (node.func.value.value,))
         return None
 
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            sb = self._string_build(node.value)
+            if sb is not None:
+                self.strings.append(StringBuild(sb[0], self.line(node), self.scope_name, self.names_in(node.value),
+                                                "return", sb[1], self.cell))
+            self.visit(node.value)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self._record_assign([node.target], node.value, node)
+
     # -- expressions -----------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         qual = self.resolve(node.func)

@@ -77,6 +77,8 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
         return not (call.args and call.args[0] == "bedrock-runtime")
     if name == "mlflow.evaluate":
         return call.kw("model_type") not in _LLM_MODEL_TYPES
+    if name == "boto3.client.register_scalable_target":
+        return call.kw("ServiceNamespace") != "sagemaker"
     if name == "transformers.pipeline":
         task = call.args[0] if call.args else call.kw("task")
         return task not in ("text-generation", "text2text-generation", "conversational", "image-text-to-text")
@@ -127,14 +129,15 @@ _HOOK_BASE = re.compile(r"(?i)(callback|logger|tracker|hook)(handler|base)?$")
 
 
 _OPTIONAL_REQ_FILE = re.compile(r"(?i)extra|optional|example|integration|contrib|plugin|logger")
+_OPTIONAL_REQ_DIR = re.compile(r"(?i)(^|/)[^/]*(example|demo|tutorial|notebook|benchmark|sample)[^/]*/")
 
 
 def _core_requirements(facts: Facts) -> list:
-    """Core runtime requirements: main groups, minus requirement files of extras/examples/integrations."""
+    """Core runtime requirements: main groups, minus requirement files of extras, examples, integrations."""
     from .repo_caps import runtime_requirements
 
     return [r for path, r in runtime_requirements(facts)
-            if not _OPTIONAL_REQ_FILE.search(path.rsplit("/", 1)[-1])]
+            if not _OPTIONAL_REQ_FILE.search(path.rsplit("/", 1)[-1]) and not _OPTIONAL_REQ_DIR.search(path)]
 
 
 def _core_import_roots(facts: Facts) -> set[str]:
@@ -225,6 +228,7 @@ def _used_class_names(facts: Facts, index: RepoIndex) -> set[str]:
     return used
 
 
+_TOOLS_WITH_DISTS = frozenset((c, t) for _d, c, t in DISTS)
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass", "hasattr", "getattr", "type", "cast", "repr", "str"})
 
 
@@ -262,14 +266,16 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
             continue
         if root in lazy and root in optional:
             continue
+        matches = list(CALL_INDEX.match(name))
         hook = next((q for q in hooks if call.scope == q or call.scope.startswith(q + ".")), None) if hooks else None
         if hook is not None:
             if not hooks[hook]:
                 continue  # an integration class nobody here instantiates: offered to users, not used
-            if scope.has_manifest and not any((c, t) in scope.core_tools for c, t in CALL_INDEX.match(name)) \
-                    and root not in core:
-                continue  # used by the library's own wiring, but the tool is only an optional extra
-        for capability, tool in CALL_INDEX.match(name):
+            if scope.has_manifest:
+                # used by the library's own wiring: counts only for tools the project depends on
+                matches = [(c, t) for c, t in matches if (c, t) in scope.core_tools
+                           or ((c, t) not in _TOOLS_WITH_DISTS and root in core)]
+        for capability, tool in matches:
             if capability == "alerting" and not _ALERT_PLACE.search(f"{py.path} {call.scope}"):
                 continue  # a CI report or a "training finished" message is not an alert on model signals
             if not _skip_call(capability, tool, call, name):

@@ -293,6 +293,17 @@ def _near_trainer(path: tuple, data: Any, doc_path: str = "") -> bool:
     return any(isinstance(k, str) and "trainer" in k.lower() for k in path[:-1])
 
 
+def _grafana_provisioning(doc: ConfigDoc, ev: Evidence) -> None:
+    """Grafana file provisioning: alert rule groups, contact points and notification policies are alerts."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    groups = data.get("groups")
+    if isinstance(groups, list) and any(isinstance(g, dict) and g.get("rules") for g in groups):
+        ev.add("alerting", "grafana", doc.path, doc.lines.get(("groups",), doc.line), "Grafana alert rules")
+    for key in ("contactPoints", "policies"):
+        if data.get(key):
+            ev.add("alerting", "grafana", doc.path, doc.lines.get((key,), doc.line), f"Grafana {key}")
+
+
 def _promptfoo(doc: ConfigDoc, ev: Evidence) -> None:
     ev.add("llm_evaluation", "promptfoo", doc.path, doc.line, "promptfoo config")
 
@@ -305,6 +316,7 @@ _HANDLERS = {
     "compose": _compose,
     "prometheus_rules": _prom_rules,
     "grafana_dashboard": _grafana,
+    "grafana_provisioning": _grafana_provisioning,
     "promptfoo": _promptfoo,
     "json": _generic, "yaml": _generic, "params": _generic, "hydra": _generic, "toml": _generic,
 }

@@ -103,6 +103,9 @@ def _prompt_files(facts: Facts, ev: Evidence) -> None:
                 {".txt", ".md", ".yaml", ".yml", ".json", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache"}):
             if "/docs/" in "/" + lower or lower.startswith("docs/"):
                 continue
+            name = PurePosixPath(lower).name
+            if lower.endswith(".md") and (not _PROMPT_DIR.search(lower) or name.startswith(("readme", "contributing"))):
+                continue  # PROMPTING.md, prompt_notes.md, prompts/README.md: prose about prompts
             ev.add("prompt_files", "", f.path, 1, "prompt file")
 
 

@@ -169,6 +169,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("mlflow.MlflowClient.transition_model_version_stage", "model_registry", "mlflow"),
     ("mlflow.MlflowClient.set_registered_model_alias", "model_registry", "mlflow"),
     ("wandb.run.link_model", "model_registry", "wandb"),
+    ("wandb.*link_artifact", "model_registry", "wandb"),  # run = wandb.init(); run.link_artifact(art, "model-registry/..")
+    ("wandb.*link_model", "model_registry", "wandb"),
     ("wandb.link_model", "model_registry", "wandb"),
     ("sagemaker.model.Model.register", "model_registry", "sagemaker"),
     ("sagemaker.workflow.step_collections.RegisterModel", "model_registry", "sagemaker"),
@@ -259,6 +261,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("statsd.StatsClient", "latency_metrics", "statsd"),
     ("datadog.statsd.*", "latency_metrics", "datadog"),
     ("ddtrace.patch_all", "latency_metrics", "datadog"),
+    # --- autoscaling (SageMaker endpoints through Application Auto Scaling; filtered on ServiceNamespace)
+    ("boto3.client.register_scalable_target", "autoscaling", "sagemaker"),
     # --- demo UI
     ("gradio.Interface", "demo_ui", "gradio"),
     ("gradio.Blocks", "demo_ui", "gradio"),
@@ -502,6 +506,7 @@ KWARGS: tuple[tuple[str, str, object, str, str], ...] = (
     ("bentoml.*.save_model", "signatures", "*", "model_signature", "bentoml"),
     ("zenml.pipeline", "model", "*", "model_registry", "zenml"),
     ("zenml.step", "experiment_tracker", "*", "experiment_tracking", "zenml"),
+    ("ray.serve.deployment", "autoscaling_config", "*", "autoscaling", "ray_serve"),
     ("transformers.TrainingArguments", "push_to_hub", True, "model_registry", "huggingface_hub"),
     ("transformers.Seq2SeqTrainingArguments", "push_to_hub", True, "model_registry", "huggingface_hub"),
     ("trl.*Config", "push_to_hub", True, "model_registry", "huggingface_hub"),

@@ -71,6 +71,17 @@ def effective(ctx: FileContext, call: Call) -> str:
     one (``var_types`` alone keeps the file's last assignment), and attribute receivers assigned in the
     same file are typed too (``self.writer = SummaryWriter()``).
     """
+    cache = ctx.__dict__.setdefault("_training_effective", {})
+    key = id(call)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is call:
+        return hit[1]
+    value = _effective(ctx, call)
+    cache[key] = (call, value)
+    return value
+
+
+def _effective(ctx: FileContext, call: Call) -> str:
     name = normalize_qualname(call.qualname)
     if call.receiver and name.startswith(call.receiver + "."):
         found = _scoped_types(ctx).get((call.scope, call.receiver))
@@ -135,7 +146,17 @@ def fit_kind(ctx: FileContext, call: Call, scope_calls: Iterable[Call] = ()) -> 
 
 def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
     """A repository function a call lands in, including methods of objects built from imported classes
-    and constructors (``Trainer(cfg)`` -> ``Trainer.__init__``)."""
+    and constructors (``Trainer(cfg)`` -> ``Trainer.__init__``). Memoized per call site."""
+    cache = ctx.__dict__.setdefault("_training_resolve", {})
+    hit = cache.get(id(call))
+    if hit is not None and hit[0] is call:
+        return hit[1]
+    found = _resolve(index, ctx, call)
+    cache[id(call)] = (call, found)
+    return found
+
+
+def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
     try:
         found = index.resolve_function(ctx, call)
     except Exception:  # defensive: facts from a half-parsed file
@@ -151,6 +172,15 @@ def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext
 
 
 def _lookup(index: RepoIndex, ctx: FileContext, name: str) -> tuple[FileContext, Function] | None:
+    cache = ctx.__dict__.setdefault("_training_lookup", {})
+    if name in cache:
+        return cache[name]
+    found = _lookup_uncached(index, ctx, name)
+    cache[name] = found
+    return found
+
+
+def _lookup_uncached(index: RepoIndex, ctx: FileContext, name: str) -> tuple[FileContext, Function] | None:
     fn = ctx.functions.get(name)
     if fn is not None:
         return ctx, fn
@@ -381,7 +411,17 @@ def _lit_keys(value: Any) -> list[str]:
 
 
 def tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:
-    """What a single call logs, if anything."""
+    """What a single call logs, if anything (memoized per call site)."""
+    cache = ctx.__dict__.setdefault("_training_uses", {})
+    hit = cache.get(id(call))
+    if hit is not None and hit[0] is call:
+        return hit[1]
+    uses = _tracking_uses_of(ctx, call, imported_roots)
+    cache[id(call)] = (call, uses)
+    return uses
+
+
+def _tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:
     name = effective(ctx, call)
     out: list[TrackingUse] = []
     matches = list(_TRACK_INDEX.match(name))
@@ -806,17 +846,34 @@ def _walk(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield from _walk(v, path + (i,))
 
 
+def _targets(data: Any) -> Iterator[tuple[tuple, str]]:
+    """(key path, value) of every ``_target_`` string in a parsed document."""
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "_target_" and isinstance(v, str):
+                    yield path + (k,), v
+                elif isinstance(v, (dict, list)):
+                    stack.append((path + (k,), v))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, (dict, list)):
+                    stack.append((path + (i,), v))
+
+
 def _config_tracking(facts: Facts) -> list[TrackingUse]:
     """Tracking loggers instantiated from configuration (Hydra ``_target_``)."""
     out: list[TrackingUse] = []
     for doc in facts.configs:
         if doc.kind in ("github_actions", "gitlab_ci", "k8s", "compose") or not isinstance(doc.data, (dict, list)):
             continue
-        for path, value in _walk(doc.data):
-            if path and path[-1] == "_target_" and isinstance(value, str):
-                for tool, kinds in _TRACK_INDEX.match(value):
-                    out.append(TrackingUse(tool, frozenset(kinds), doc.path, doc.lines.get(path, doc.line),
-                                           f"_target_: {value}", explicit=False))
+        for path, value in _targets(doc.data):
+            for tool, kinds in _TRACK_INDEX.match(value):
+                out.append(TrackingUse(tool, frozenset(kinds), doc.path, doc.lines.get(path, doc.line),
+                                       f"_target_: {value}", explicit=False))
+    out.sort(key=lambda t: (t.path, t.line or 0))
     return out
 
 

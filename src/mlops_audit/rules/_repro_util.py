@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..detect.code_caps import training_calls
 from ..detect.context import FileContext
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ._base import RuleContext
 
 __all__ = [
-    "Reached", "EntryPoint", "entry_points", "is_num", "literal_str", "short", "shown", "where", "lit_value",
+    "Reached", "EntryPoint", "entry_points", "is_num", "short", "shown", "where", "lit_value",
     "family_state", "FAMILY_LABEL", "uses_cuda", "reads_config", "HF_TRAINER", "all_code_units",
 ]
 
@@ -95,10 +95,6 @@ def is_num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def literal_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def lit_value(ctx: FileContext, value: Any) -> Any:
     """A literal, or the literal a module-level name was assigned (one step of dataflow)."""
     if isinstance(value, Ref) and "." not in value.qualname:
@@ -108,7 +104,7 @@ def lit_value(ctx: FileContext, value: Any) -> Any:
     return value
 
 
-# -- entry points ---------------------------------------------------------------------------------------------------
+# -- entry points ----------------------------------------------------------------------------------------------------
 
 def all_code_units(ctx: "RuleContext") -> list[FileContext]:
     """Non-test code units (Python files and notebooks' code) with their contexts."""
@@ -194,7 +190,7 @@ def entry_points(rctx: "RuleContext") -> list[EntryPoint]:
     return rctx.memo("repro.entry_points", compute)  # type: ignore[return-value]
 
 
-# -- random number generator families ---------------------------------------------------------------------------------
+# -- random number generator families --------------------------------------------------------------------------------
 
 FAMILY_LABEL = {
     "python": "Python random", "numpy": "NumPy", "sklearn": "scikit-learn",
@@ -216,7 +212,8 @@ _SK_RANDOM = re.compile(
     r"AdaBoost\w+|Bagging\w+|RandomTreesEmbedding|TSNE|train_test_split|ShuffleSplit|StratifiedShuffleSplit|"
     r"GroupShuffleSplit|RandomizedSearchCV|SpectralClustering|NMF|LatentDirichletAllocation|"
     r"RandomizedPCA|TruncatedSVD|GaussianMixture|BayesianGaussianMixture)$")
-_SK_SHUFFLE = frozenset({"KFold", "StratifiedKFold", "RepeatedKFold", "RepeatedStratifiedKFold", "StratifiedGroupKFold"})
+_SK_SHUFFLE = frozenset({"KFold", "StratifiedKFold", "RepeatedKFold", "RepeatedStratifiedKFold",
+                         "StratifiedGroupKFold"})
 _TORCH_DRAWS = frozenset({
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
     "multinomial", "poisson",
@@ -418,7 +415,7 @@ def _hf_trainer_subclasses(rctx: "RuleContext") -> frozenset[str]:
     return rctx.memo("repro.hf_trainer_classes", compute)  # type: ignore[return-value]
 
 
-# -- configuration ----------------------------------------------------------------------------------------------------
+# -- configuration ---------------------------------------------------------------------------------------------------
 
 _CONFIG_CALL = re.compile(
     r"^(argparse\.|click\.|typer\.|fire\.|hydra\.|omegaconf\.|yaml\.(safe_)?load|yaml\.full_load|json\.loads?$|"
@@ -459,9 +456,3 @@ def _names_read(py: Any) -> Iterator[tuple[int, tuple[str, ...]]]:
             yield a.line, (a.value.qualname,)
         elif isinstance(a.value, Expr):
             yield a.line, a.value.names
-
-
-def iter_calls(units: Iterable[FileContext]) -> Iterator[tuple[FileContext, Call]]:
-    for fc in units:
-        for call in fc.py.calls:
-            yield fc, call

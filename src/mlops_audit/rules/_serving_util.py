@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ..detect.context import FileContext, RepoIndex
 from ..detect.matcher import PatternIndex, normalize_qualname
@@ -24,7 +24,7 @@ __all__ = [
     "MANAGED_SERVING", "HTTP_FRAMEWORKS", "Frame", "reach", "is_model_load", "lazy_once", "handler_of",
     "serving_view", "ServingView", "is_prediction_route", "walk", "k8s_containers", "compose_services",
     "arg_names", "call_values", "literal_str_for", "route_label", "is_cache_decorator", "imported_files",
-    "absolute_name",
+    "absolute_name", "call_index", "CallIndex", "incidental_serving",
 ]
 
 # Serving stacks that expose health, metrics and shutdown handling themselves.
@@ -296,7 +296,7 @@ def _calls_model(index: RepoIndex, ctx: FileContext, fn: Function) -> bool:
 
 
 def is_prediction_route(index: RepoIndex, route: Route) -> bool:
-    """A route that answers with a model's output: POST/PUT/PATCH, not health or admin, predicting by name or by call."""
+    """A route that answers with a model's output: a write method, not health/admin, predicting by name or call."""
     if is_health_path(route.path) or not (set(route.methods) & _WRITE_METHODS):
         return False
     label = f"{route.path} {route.function.rsplit('.', 1)[-1]}"
@@ -369,17 +369,39 @@ def serving_view(ctx: RuleContext) -> ServingView:
         managed = sorted(set(managed))
         http_routes = [r for r in routes if r.framework in HTTP_FRAMEWORKS]
         apps: list[AppSite] = []
-        for c in ctx.detection.index.contexts.values():
-            if c.py.is_test:
-                continue
-            for call in c.py.calls:
-                fw = _APP_CONSTRUCTORS.get(normalize_qualname(call.qualname))
-                if fw:
-                    apps.append(AppSite(c.py.path, call.line, fw, call))
+        for c, call in call_index(ctx).method(*{q.rsplit(".", 1)[-1] for q in _APP_CONSTRUCTORS}):
+            fw = _APP_CONSTRUCTORS.get(normalize_qualname(call.qualname))
+            if fw:
+                apps.append(AppSite(c.py.path, call.line, fw, call))
         apps.sort(key=lambda a: (a.path, a.line))
         files = {r.file for r in routes} | {a.path for a in apps}
         return ServingView(routes, http_routes, managed, apps, frozenset(files))
     return ctx.memo("serving_view", compute)  # type: ignore[return-value]
+
+
+_EXAMPLE_DIRS = frozenset({"examples", "example", "demo", "demos", "samples", "sample", "tutorials", "tutorial",
+                           "docs", "doc", "notebooks", "cookbook", "cookbooks", "playground", "benchmarks"})
+
+
+def _in_example_dir(path: str) -> bool:
+    return any(part.lower() in _EXAMPLE_DIRS for part in path.split("/")[:-1])
+
+
+def incidental_serving(ctx: RuleContext) -> bool:
+    """True when every serving surface lives in examples/docs/demo folders (a library shipping a sample server).
+
+    Repository-level "capability missing" findings are noise there: nobody operates that sample in production.
+    """
+    def compute() -> bool:
+        view = serving_view(ctx)
+        places = [r.file for r in view.routes] + [a.path for a in view.apps]
+        if not places or not all(_in_example_dir(p) for p in places):
+            return False
+        for doc in ctx.facts.configs:
+            if doc.kind in ("k8s", "helm_chart", "helm_values", "helm_template") and not _in_example_dir(doc.path):
+                return False
+        return True
+    return ctx.memo("serving_incidental", compute)  # type: ignore[return-value]
 
 
 # --- literal tracing ------------------------------------------------------------------------
@@ -460,10 +482,42 @@ def command_text(value: Any) -> str:
     return ""
 
 
-def iter_unit_calls(facts: Facts, index: RepoIndex) -> Iterable[tuple[FileContext, Call]]:
-    """Every call of non-test code with its file context."""
-    for c in index.contexts.values():
-        if c.py.is_test:
-            continue
-        for call in c.py.calls:
-            yield c, call
+@dataclass
+class CallIndex:
+    """Non-test calls indexed once per audit, so rules look up the few names they need."""
+
+    by_method: dict[str, list[tuple[FileContext, Call]]]
+    by_root: dict[str, list[tuple[FileContext, Call]]]
+    by_qualname: dict[str, list[tuple[FileContext, Call]]]
+
+    def method(self, *names: str) -> Iterator[tuple[FileContext, Call]]:
+        for n in names:
+            yield from self.by_method.get(n, ())
+
+    def root(self, *names: str) -> Iterator[tuple[FileContext, Call]]:
+        for n in names:
+            yield from self.by_root.get(n, ())
+
+    def qualnames(self, pattern: "re.Pattern[str]") -> Iterator[tuple[FileContext, Call]]:
+        """Calls whose qualified name matches ``pattern`` (tested once per distinct name)."""
+        for q, calls in self.by_qualname.items():
+            if pattern.search(q):
+                yield from calls
+
+
+def call_index(ctx: RuleContext) -> CallIndex:
+    def compute() -> CallIndex:
+        by_method: dict[str, list[tuple[FileContext, Call]]] = {}
+        by_root: dict[str, list[tuple[FileContext, Call]]] = {}
+        by_qualname: dict[str, list[tuple[FileContext, Call]]] = {}
+        for c in ctx.detection.index.contexts.values():
+            if c.py.is_test:
+                continue
+            for call in c.py.calls:
+                q = call.qualname
+                item = (c, call)
+                by_qualname.setdefault(q, []).append(item)
+                by_method.setdefault(q.rsplit(".", 1)[-1], []).append(item)
+                by_root.setdefault(q.split(".", 1)[0], []).append(item)
+        return CallIndex(by_method, by_root, by_qualname)
+    return ctx.memo("serving_call_index", compute)  # type: ignore[return-value]

@@ -57,6 +57,9 @@ def data_parallel_instead_of_ddp(ctx: RuleContext) -> Iterator[Hit]:
                               f"so scaling stalls on GPU 0 and the GIL; use DistributedDataParallel.")
 
 
+_EMPTY_CACHE = ("torch.cuda.empty_cache", "torch.cuda.memory.empty_cache")
+
+
 def _backward_scopes(fc: Any) -> set[str]:
     """Functions that run a backward pass (the training loop lives there)."""
     return {c.scope for c in fc.py.calls if c.method == "backward" and c.receiver}
@@ -80,7 +83,7 @@ def _backward_scopes(fc: Any) -> set[str]:
 def empty_cache_oom_remedy(ctx: RuleContext) -> Iterator[Hit]:
     """Every torch.cuda.empty_cache() in non-test code; MEDIUM inside a function that also trains."""
     for fc in all_code_units(ctx):
-        calls = [c for c in fc.py.calls if fc.effective(c) in ("torch.cuda.empty_cache", "torch.cuda.memory.empty_cache")]
+        calls = [c for c in fc.py.calls if fc.effective(c) in _EMPTY_CACHE]
         if not calls:
             continue
         training = _backward_scopes(fc)
@@ -95,7 +98,7 @@ def empty_cache_oom_remedy(ctx: RuleContext) -> Iterator[Hit]:
                               f"still references and does not prevent out-of-memory errors.")
 
 
-# -- mixed precision ------------------------------------------------------------------------------------------------------
+# -- mixed precision -------------------------------------------------------------------------------------------------
 
 _PRECISION_KEYS = frozenset({"fp16", "bf16", "amp", "use_amp", "mixed_precision", "precision", "half", "use_fp16",
                              "use_bf16", "autocast", "tf32"})
@@ -195,7 +198,7 @@ def fp32_training_on_gpu(ctx: RuleContext) -> Iterator[Hit]:
                           f"code or configuration.")
 
 
-# -- data loading ------------------------------------------------------------------------------------------------------------
+# -- data loading ----------------------------------------------------------------------------------------------------
 
 _LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 
@@ -262,11 +265,12 @@ def dataloader_without_workers(ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(r.path, call.line, cell=call.cell, key=f"dataloader:{call.scope}",
                       severity=None if no_workers else Severity.LOW,
                       message=f"{where(r)} builds the training DataLoader with {' and '.join(missing)} while "
-                              f"{entry.path} trains on CUDA: batches are prepared in the training process and "
-                              f"copied synchronously while the GPU waits.")
+                              f"{entry.path} trains on CUDA: "
+                              + ("batches are prepared in the training process while the GPU waits."
+                                 if no_workers else "host-to-GPU copies cannot overlap with compute."))
 
 
-# -- images ------------------------------------------------------------------------------------------------------------
+# -- images ----------------------------------------------------------------------------------------------------------
 
 def _copy_sources(value: str) -> list[str] | None:
     """Source paths of a COPY/ADD (flags dropped); None for copies from another stage or image."""

@@ -15,8 +15,8 @@ from ..facts import Call, Expr, Facts, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._serving_util import (
-    arg_names, compose_services, handler_of, is_prediction_route, k8s_containers, reach,
-    route_label, serving_view, walk,
+    arg_names, call_index, compose_services, handler_of, incidental_serving, is_prediction_route, k8s_containers,
+    reach, route_label, serving_view, walk,
 )
 
 __all__: list[str] = []
@@ -105,6 +105,8 @@ def _chart_dependencies(facts: Facts) -> list[str]:
 )
 def no_drift_detection(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and no drift tool, custom drift statistic, managed model monitor or declared drift contract."""
+    if incidental_serving(ctx):
+        return
     if ctx.detection.present("drift_detection") or ctx.config.contracts.drift:
         return
     if _imports_any(ctx, _MONITORING_SAAS):
@@ -131,31 +133,41 @@ _GT_CONTEXT = re.compile(r"(?i)monitor|feedback|ground_?truth|actuals?|productio
                          r"delayed|label_join|outcome")
 _GT_ROUTE = re.compile(r"(?i)feedback|ground_?truth|actuals?|outcome|labels?($|/)|correction")
 _GT_NAMES = re.compile(r"(?i)label|actual|truth|feedback|outcome|target")
+_GT_VALUE = re.compile(r"(?i)ground_?truth|actual|true_label|outcome|y_true")
+_PRED_VALUE = re.compile(r"(?i)pred|score|y_hat|yhat|output")
+_GT_PARAM = re.compile(r"(?i)^(ground_?truth|actuals?|actual_(label|value)|true_label|outcome|feedback_label)$")
 
 
 def _performance_signal(ctx: RuleContext) -> str | None:
     det = ctx.detection
     training = set(det.training_files)
+    ci = call_index(ctx)
+    for c, call in ci.root("evidently", "nannyml", "deepchecks", "whylogs", "sagemaker", "arize", "fiddler"):
+        name = c.effective(call)
+        if _PERF_CALL.match(name):
+            return f"{c.py.path}:{call.line} {name}"
+    merge_scopes: set[tuple[str, str]] = set()
+    for c, call in ci.method("merge", "join"):
+        if any(_GT_NAMES.search(n) for v in list(call.args) + [v for _, v in call.kwargs] for n in arg_names(v)):
+            merge_scopes.add((c.py.path, call.scope))
+    for c, call in ci.root("sklearn", "torchmetrics", "evaluate"):
+        if not c.effective(call).startswith(_METRIC_MODULES):
+            continue
+        path = c.py.path
+        if (path, call.scope) in merge_scopes:
+            return f"{path}:{call.line} metric over joined labels"
+        if path not in training and (_GT_CONTEXT.search(path) or _GT_CONTEXT.search(call.scope)):
+            return f"{path}:{call.line} {call.qualname} in monitoring code"
     for c in det.index.contexts.values():
         py = c.py
-        if py.is_test:
+        if py.is_test or py.path in training:
             continue
-        merge_scopes: set[str] = set()
-        metric_calls: list[Call] = []
-        for call in py.calls:
-            name = c.effective(call)
-            if _PERF_CALL.match(name):
-                return f"{py.path}:{call.line} {name}"
-            if call.method in ("merge", "join") and any(_GT_NAMES.search(n) for v in list(call.args) +
-                                                        [v for _, v in call.kwargs] for n in arg_names(v)):
-                merge_scopes.add(call.scope)
-            if name.startswith(_METRIC_MODULES):
-                metric_calls.append(call)
-        for call in metric_calls:
-            if call.scope in merge_scopes:
-                return f"{py.path}:{call.line} metric over joined labels"
-            if py.path not in training and (_GT_CONTEXT.search(py.path) or _GT_CONTEXT.search(call.scope)):
-                return f"{py.path}:{call.line} {call.qualname} in monitoring code"
+        for cmp in py.compares:
+            if any(_GT_VALUE.search(n) for n in cmp.names) and any(_PRED_VALUE.search(n) for n in cmp.names):
+                return f"{py.path}:{cmp.line} prediction compared with ground truth"
+        for fn in py.functions:
+            if any(_GT_PARAM.match(p.name) for p in fn.params):
+                return f"{py.path}:{fn.line} {fn.name} receives ground truth"
     for r in serving_view(ctx).routes:
         if _GT_ROUTE.search(f"{r.path} {r.function}"):
             return f"{r.file}:{r.line} ground-truth route {r.path}"
@@ -197,6 +209,8 @@ def _performance_signal(ctx: RuleContext) -> str | None:
 )
 def no_performance_monitoring(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and nothing computes model quality from production predictions and their outcomes."""
+    if incidental_serving(ctx):
+        return
     if _performance_signal(ctx):
         return
     yield Hit(None, None, "the repository serves predictions but never measures their quality against ground "
@@ -212,6 +226,8 @@ _ALERT_MODULES = ("slack_sdk", "slack", "pymsteams", "apprise", "pdpyras", "page
 _ALERT_FUNC = re.compile(r"(?i)^(send|post|raise|trigger|fire|emit|push|page)_?\w*alert|^alert|^notify|"
                          r"^send_notification|^page_on_?call")
 
+_ALERT_CLASS = re.compile(r"^_?(Alert|Alerting|Alarm)\w*$|\w(Alert|Alerter|Alerting|AlertManager|Notifier)$")
+
 
 def _alert_signal(ctx: RuleContext) -> str | None:
     found = _imports_any(ctx, _ALERT_MODULES)
@@ -224,14 +240,19 @@ def _alert_signal(ctx: RuleContext) -> str | None:
         for fn in py.functions:
             if _ALERT_FUNC.search(fn.name):
                 return f"{py.path}:{fn.line} def {fn.name}"
-        for call in py.calls:
-            if call.method == "put_metric_alarm" or (call.qualname == "boto3.client" and call.args[:1] == ("sns",)):
-                return f"{py.path}:{call.line} {call.qualname}"
-            if any(isinstance(v, str) and _ALERT_URL.search(v) for v in call.args):
-                return f"{py.path}:{call.line} webhook"
+        for cls in py.classes:
+            if _ALERT_CLASS.search(cls.name):
+                return f"{py.path}:{cls.line} class {cls.name}"
         for a in py.assigns:
-            if isinstance(a.value, str) and _ALERT_URL.search(a.value):
+            if isinstance(a.value, str) and "://" in a.value and _ALERT_URL.search(a.value):
                 return f"{py.path}:{a.line} webhook URL"
+    ci = call_index(ctx)
+    for c, call in ci.method("put_metric_alarm", "client"):
+        if call.method == "put_metric_alarm" or (call.qualname == "boto3.client" and call.args[:1] == ("sns",)):
+            return f"{c.py.path}:{call.line} {call.qualname}"
+    for c, call in ci.method("post", "urlopen", "request", "Request", "send", "notify", "WebhookClient"):
+        if any(isinstance(v, str) and _ALERT_URL.search(v) for v in call.args):
+            return f"{c.py.path}:{call.line} webhook"
     for doc in ctx.facts.configs:
         data = doc.data if isinstance(doc.data, dict) else {}
         if doc.kind == "grafana_provisioning" and any(k in data for k in ("contactPoints", "policies", "notifiers",
@@ -261,7 +282,8 @@ def _alert_signal(ctx: RuleContext) -> str | None:
             "Turn the signals you already export into alerts with owners and runbooks, e.g. a PrometheusRule:\n\n"
             "    groups:\n      - name: model-server\n        rules:\n"
             "          - alert: PredictionLatencyP99High\n"
-            "            expr: histogram_quantile(0.99, sum by (le) (rate(predict_latency_seconds_bucket[5m]))) > 0.25\n"
+            "            expr: >-\n"
+            "              histogram_quantile(0.99, sum by (le) (rate(predict_latency_seconds_bucket[5m]))) > 0.25\n"
             "            for: 10m\n            labels: {severity: page}\n"
             "            annotations: {runbook_url: https://.../runbooks/latency.md}\n"
             "          - alert: FeatureDriftHigh\n            expr: model_feature_drift_share > 0.3\n"
@@ -276,6 +298,8 @@ def _alert_signal(ctx: RuleContext) -> str | None:
 )
 def no_alerting(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and no alert rules, alert manager, paging or chat-ops notification anywhere."""
+    if incidental_serving(ctx):
+        return
     if ctx.detection.present("alerting") or _alert_signal(ctx):
         return
     yield Hit(None, None, "the repository serves predictions but defines no alert on model, data or serving "
@@ -335,6 +359,8 @@ def _dashboard_signal(ctx: RuleContext) -> str | None:
 )
 def no_dashboard(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and no Grafana/Kibana dashboard, monitoring UI or dashboard definition in the repository."""
+    if incidental_serving(ctx):
+        return
     if ctx.detection.present("dashboards") or _dashboard_signal(ctx):
         return
     yield Hit(None, None, "the repository serves predictions but defines no monitoring dashboard for the "
@@ -476,6 +502,8 @@ def _repo_level_logging(ctx: RuleContext) -> str | None:
 )
 def no_prediction_logging(ctx: RuleContext) -> Iterator[Hit]:
     """No prediction route records its inputs/outputs (logs with the prediction, a store, a queue, payload logging)."""
+    if incidental_serving(ctx):
+        return
     if ctx.detection.present("prediction_logging"):
         return
     index = ctx.detection.index
@@ -573,31 +601,31 @@ def drift_check_without_threshold(ctx: RuleContext) -> Iterator[Hit]:
     """Evidently drift presets with default thresholds whose result nothing reads; drift tests never compared."""
     if any("threshold" in d for d in ctx.config.contracts.drift):
         return
-    for c in ctx.detection.index.contexts.values():
+    tokens: dict[str, set[str]] = {}
+    calls = sorted(call_index(ctx).root("evidently", "scipy"), key=lambda item: (item[0].py.path, item[1].line))
+    for c, call in calls:
         py = c.py
-        if py.is_test or py.path.endswith(".ipynb"):
+        if py.path.endswith(".ipynb"):
             continue
-        tokens: set[str] | None = None
-        for call in py.calls:
-            name = c.effective(call)
-            if _EVIDENTLY_DRIFT.match(name):
-                if call.star_kwargs or any(call.has_kw(k) for k in _DRIFT_THRESHOLD_KW):
-                    continue
-                if tokens is None:
-                    tokens = _file_tokens(py)
-                if tokens & _DRIFT_RESULT_KEYS or any(imp.module.startswith(("evidently.test", "evidently.tests"))
-                                                      for imp in py.imports):
-                    continue
+        name = c.effective(call)
+        if _EVIDENTLY_DRIFT.match(name):
+            if call.star_kwargs or any(call.has_kw(k) for k in _DRIFT_THRESHOLD_KW):
+                continue
+            if py.path not in tokens:
+                tokens[py.path] = _file_tokens(py)
+            if tokens[py.path] & _DRIFT_RESULT_KEYS or any(
+                    imp.module.startswith(("evidently.test", "evidently.tests")) for imp in py.imports):
+                continue
+            yield Hit(py.path, call.line,
+                      f"{py.path}:{call.line} {name.rsplit('.', 1)[-1]} runs with default thresholds and no code "
+                      f"reads its drift verdict: the report is produced but never decides anything",
+                      key=f"{name}@{call.scope}")
+        elif name in _STAT_TESTS and _DRIFT_CONTEXT.search(call.scope + " " + py.path):
+            hit = _uncompared_stat(c, call)
+            if hit:
                 yield Hit(py.path, call.line,
-                          f"{py.path}:{call.line} {name.rsplit('.', 1)[-1]} runs with default thresholds and no code "
-                          f"reads its drift verdict: the report is produced but never decides anything",
-                          key=f"{name}@{call.scope}")
-            elif name in _STAT_TESTS and _DRIFT_CONTEXT.search(call.scope + " " + py.path):
-                hit = _uncompared_stat(c, call)
-                if hit:
-                    yield Hit(py.path, call.line,
-                              f"{py.path}:{call.line} {name.rsplit('.', 1)[-1]} computes a drift statistic "
-                              f"({hit}) that is never compared with a threshold", key=f"{name}@{call.scope}")
+                          f"{py.path}:{call.line} {name.rsplit('.', 1)[-1]} computes a drift statistic "
+                          f"({hit}) that is never compared with a threshold", key=f"{name}@{call.scope}")
 
 
 def _uncompared_stat(c: Any, call: Call) -> str | None:
@@ -704,18 +732,17 @@ def _gpu_monitored(ctx: RuleContext) -> bool:
         if any(_GPU_MONITOR.search(i.value) for i in df.instructions if i.instruction in ("CMD", "ENTRYPOINT",
                                                                                           "HEALTHCHECK")):
             return True
-    for c in ctx.detection.index.contexts.values():
-        if c.py.is_test:
-            continue
-        for call in c.py.calls:
-            if call.qualname in ("torch.cuda.utilization", "torch.cuda.memory_allocated",
-                                 "torch.cuda.max_memory_allocated", "torch.cuda.memory_reserved",
-                                 "torch.cuda.mem_get_info", "torch.cuda.memory_stats"):
-                return True
-            if any(isinstance(v, str) and "nvidia-smi" in v for v in call.args) or any(
-                    isinstance(v, tuple) and any(isinstance(x, str) and "nvidia-smi" in x for x in v)
-                    for v in call.args):
-                return True
+    ci = call_index(ctx)
+    serving_files = serving_view(ctx).serving_files
+    for q in ("torch.cuda.utilization", "torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated",
+              "torch.cuda.memory_reserved", "torch.cuda.mem_get_info", "torch.cuda.memory_stats"):
+        if any(c.py.path in serving_files for c, _ in ci.by_qualname.get(q, ())):
+            return True  # the serving process reports its own GPU memory
+    for _, call in ci.method("run", "Popen", "check_output", "call", "check_call", "system", "popen", "getoutput"):
+        if any(isinstance(v, str) and "nvidia-smi" in v for v in call.args) or any(
+                isinstance(v, tuple) and any(isinstance(x, str) and "nvidia-smi" in x for x in v)
+                for v in call.args):
+            return True
     return False
 
 
@@ -748,6 +775,8 @@ def _gpu_monitored(ctx: RuleContext) -> bool:
 )
 def no_gpu_utilization_monitoring(ctx: RuleContext) -> Iterator[Hit]:
     """Serving code, images or manifests put the model on a GPU and nothing measures GPU utilisation."""
+    if incidental_serving(ctx):
+        return
     found = _gpu_serving(ctx)
     if found is None or _gpu_monitored(ctx):
         return

@@ -98,6 +98,8 @@ def partial_seeding(ctx: RuleContext) -> Iterator[Hit]:
         if st.unknown_seeder:
             continue
         seeded, unseeded = st.seeded_families(), st.unseeded_families()
+        # a family seeded at one call and not at another (one estimator with random_state, one without)
+        seeded += [f for f in unseeded if f in st.self_seeded and f not in seeded]
         if not seeded or not unseeded:
             continue
         seeding = st.seeding_calls()
@@ -138,7 +140,7 @@ def no_seeding(ctx: RuleContext) -> Iterator[Hit]:
                           f"seeds: {missing}. No seed is set anywhere this entry point reaches.")
 
 
-# -- dependencies ------------------------------------------------------------------------------------------------------
+# -- dependencies ----------------------------------------------------------------------------------------------------
 
 _CONCRETE = ("requirements", "conda", "pipfile")
 # environments of examples, docs and demos matter less than the project's own when both exist
@@ -213,13 +215,9 @@ def unpinned_dependencies(ctx: RuleContext) -> Iterator[Hit]:
       rationale="Even exact pins on direct dependencies leave every transitive dependency free to move. A lock "
                 "file records the whole resolved set (with hashes), so training, CI and serving install the "
                 "same packages.",
-      remediation={
-          "poetry": "Run `poetry lock` and commit poetry.lock; install with `poetry install --sync`.",
-          "uv": "Run `uv lock` and commit uv.lock; install with `uv sync --frozen`.",
-          "default": "Commit a lock of the full environment: `uv pip compile requirements.in --generate-hashes "
-                     "-o requirements.lock` (or pip-compile, `uv lock`, `poetry lock`, conda-lock) and install "
-                     "from it everywhere.",
-      },
+      remediation="Commit a lock of the full environment and install from it everywhere: `uv lock` / "
+                  "`poetry lock` for pyproject projects, `uv pip compile requirements.in --generate-hashes -o "
+                  "requirements.txt` (or pip-compile) for requirements files, conda-lock for conda environments.",
       seeds=("K07", "K11", "H09"), references=("https://pip.pypa.io/en/stable/topics/repeatable-installs/",),
       bad="requirements.txt only", good="requirements.in + requirements.txt compiled with hashes, or uv.lock",
       principle="reproducibility", tools=("uv", "pip-tools", "poetry", "conda-lock"))
@@ -274,7 +272,7 @@ def no_environment_spec(ctx: RuleContext) -> Iterator[Hit]:
                       f"environment, devcontainer or lock file.")
 
 
-# -- base images ---------------------------------------------------------------------------------------------------------
+# -- base images -----------------------------------------------------------------------------------------------------
 
 _FLOATING_TAGS = frozenset({"latest", "stable", "lts", "nightly", "edge", "rolling", "current", "main", "master",
                             "dev", "devel", "head", "unstable", "testing"})
@@ -372,7 +370,7 @@ def unpinned_base_image(ctx: RuleContext) -> Iterator[Hit]:
                               f"change the environment.")
 
 
-# -- hard-coded hyperparameters -------------------------------------------------------------------------------------
+# -- hard-coded hyperparameters --------------------------------------------------------------------------------------
 
 HYPERPARAMETERS = frozenset({
     "learning_rate", "lr", "n_estimators", "max_depth", "epochs", "num_epochs", "max_epochs", "n_epochs",
@@ -383,7 +381,8 @@ HYPERPARAMETERS = frozenset({
     "l2_leaf_reg", "min_data_in_leaf", "max_features", "hidden_layer_sizes", "eps", "betas",
 })
 _HP_CALLEE = re.compile(r"^(sklearn\.|xgboost\.|lightgbm\.|catboost\.|torch\.optim\.|tensorflow\.keras\.optimizers\.|"
-                        r"keras\.optimizers\.|transformers\.(\w+\.)*(Seq2Seq)?TrainingArguments$|trl\.(\w+\.)*\w*Config$|"
+                        r"keras\.optimizers\.|transformers\.(\w+\.)*(Seq2Seq)?TrainingArguments$|"
+                        r"trl\.(\w+\.)*\w*Config$|"
                         r"(lightning|pytorch_lightning)\.(\w+\.)*Trainer$)")
 
 

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
-from ._serving_util import handler_of, reach, serving_view, walk
+from ._serving_util import call_index, handler_of, incidental_serving, reach, serving_view, walk
 
 __all__: list[str] = []
 
@@ -63,21 +63,22 @@ def _k8s_split(ctx: RuleContext) -> tuple[str, int, str] | None:
 
 def _code_split(ctx: RuleContext) -> tuple[str, int, str] | None:
     index = ctx.detection.index
+    ci = call_index(ctx)
+    for c, call in ci.method("create_endpoint_config", "update_endpoint_weights_and_capacities", "deploy", "update",
+                             "undeploy", "create_endpoint"):
+        if call.method == "create_endpoint_config":
+            variants = call.kw("ProductionVariants")
+            if isinstance(variants, tuple) and len(variants) >= 2:
+                return c.py.path, call.line, "SageMaker production variants"
+        elif call.method == "update_endpoint_weights_and_capacities" or call.has_kw("traffic_split") or \
+                call.has_kw("traffic_percentage"):
+            return c.py.path, call.line, call.qualname
     for c in index.contexts.values():
-        py = c.py
-        if py.is_test:
+        if c.py.is_test:
             continue
-        for call in py.calls:
-            if call.method == "create_endpoint_config":
-                variants = call.kw("ProductionVariants")
-                if isinstance(variants, tuple) and len(variants) >= 2:
-                    return py.path, call.line, "SageMaker production variants"
-            if call.method == "update_endpoint_weights_and_capacities" or call.has_kw("traffic_split") or \
-                    call.has_kw("traffic_percentage"):
-                return py.path, call.line, call.qualname
-        for fn in py.functions:
+        for fn in c.py.functions:
             if _SPLIT_FUNC.search(fn.name):
-                return py.path, fn.line, f"def {fn.name}"
+                return c.py.path, fn.line, f"def {fn.name}"
     for route in serving_view(ctx).routes:
         found = handler_of(index, route)
         if found is None:
@@ -149,6 +150,8 @@ def _split_evidence(ctx: RuleContext) -> tuple[str | None, int | None, str] | No
 )
 def no_traffic_splitting(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and no weighted routing, canary, feature flag, variant weights or hand-written split."""
+    if incidental_serving(ctx):
+        return
     if _contract(ctx, "canary", "traffic", "ab", "ab_test", "split") or _split_evidence(ctx):
         return
     yield Hit(None, None, "the repository serves predictions but has no way to send part of the traffic to a "
@@ -157,7 +160,7 @@ def no_traffic_splitting(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_SHADOW = re.compile(r"(?i)shadow|challenger|mirror")
+_SHADOW_CALL = re.compile(r"(?i)shadow|challenger")
 
 
 def _shadow_signal(ctx: RuleContext) -> str | None:
@@ -176,15 +179,16 @@ def _shadow_signal(ctx: RuleContext) -> str | None:
                 return f"{doc.path}: shadow"
             if key == "type" and value == "RequestMirror":
                 return f"{doc.path}: RequestMirror"
+    ci = call_index(ctx)
+    for c, call in ci.method("create_endpoint_config", "create_inference_experiment"):
+        if call.has_kw("ShadowProductionVariants") or call.method == "create_inference_experiment":
+            return f"{c.py.path}:{call.line} SageMaker shadow variant"
+    for c, call in ci.qualnames(_SHADOW_CALL):
+        return f"{c.py.path}:{call.line} {call.qualname}"
     for c in ctx.detection.index.contexts.values():
         py = c.py
         if py.is_test:
             continue
-        for call in py.calls:
-            if call.has_kw("ShadowProductionVariants") or call.method == "create_inference_experiment":
-                return f"{py.path}:{call.line} SageMaker shadow variant"
-            if re.search(r"(?i)shadow|challenger", call.qualname):
-                return f"{py.path}:{call.line} {call.qualname}"
         for fn in py.functions:
             if re.search(r"(?i)shadow|challenger", fn.name):
                 return f"{py.path}:{fn.line} def {fn.name}"
@@ -226,6 +230,8 @@ def _shadow_signal(ctx: RuleContext) -> str | None:
 )
 def no_shadow_mode(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and no traffic mirroring, shadow predictor, shadow variant or shadow call path."""
+    if incidental_serving(ctx):
+        return
     if _shadow_signal(ctx):
         return
     yield Hit(None, None, "the repository serves predictions but no candidate model can receive mirrored "
@@ -237,6 +243,10 @@ _STAT_TESTS = re.compile(
     r"^(scipy\.stats\.(ttest_\w+|chi2_contingency|chisquare|mannwhitneyu|fisher_exact|wilcoxon|binomtest|binom_test|"
     r"kruskal|bootstrap|permutation_test|barnard_exact|boschloo_exact|brunnermunzel|norm\.\w+|beta\.\w+)|"
     r"statsmodels\.stats\..*|pingouin\..*|bayesian_testing\..*|spotify_confidence\..*|ambrosia\..*|expan\..*)$")
+_STAT_FUNC = re.compile(r"(?i)chi_?sq|chi2|t_?test|z_?test|signific|p_?value|mann_?whitney|welch|fisher_exact|"
+                       r"binomial_test|proportions?_test|bootstrap_ci|sequential_test|bayesian_ab")
+_STAT_VAR = re.compile(r"(?i)^(p_?value|pvalue|p_val|is_significant|significance|confidence_interval)$")
+_STAT_ROOTS = ("scipy", "statsmodels", "pingouin", "bayesian_testing", "spotify_confidence", "ambrosia", "expan")
 _STAT_MODULES = ("statsmodels", "pingouin", "bayesian_testing", "spotify_confidence", "ambrosia", "expan")
 
 
@@ -279,6 +289,8 @@ def _automated_analysis(ctx: RuleContext) -> bool:
 )
 def no_significance_test(ctx: RuleContext) -> Iterator[Hit]:
     """Traffic splitting exists, no experimentation platform or automated analysis, and no statistical test in code."""
+    if incidental_serving(ctx):
+        return
     split = _split_evidence(ctx)
     if split is None:
         return
@@ -287,12 +299,15 @@ def no_significance_test(ctx: RuleContext) -> Iterator[Hit]:
         return
     if _automated_analysis(ctx) or _imports(ctx, _STAT_MODULES):
         return
+    for c, call in call_index(ctx).root(*_STAT_ROOTS):
+        if _STAT_TESTS.match(c.effective(call)):
+            return
     for c in ctx.detection.index.contexts.values():
         if c.py.is_test:
             continue
-        for call in c.py.calls:
-            if _STAT_TESTS.match(c.effective(call)):
-                return
+        if any(_STAT_FUNC.search(fn.name) for fn in c.py.functions) or any(
+                _STAT_VAR.match(a.target.rsplit(".", 1)[-1]) for a in c.py.assigns):
+            return  # a hand-written test (chi-squared, z-test, p-value)
     path, line, what = split
     where = f"{path}:{line}" if path and line else (path or "the repository")
     yield Hit(path, line, f"{where} splits traffic between model versions ({what}), but no statistical test "
@@ -358,6 +373,8 @@ def _rollback_signal(ctx: RuleContext) -> str | None:
 )
 def no_rollback_plan(ctx: RuleContext) -> Iterator[Hit]:
     """Serving, and no declared rollback, self-rolling-back delivery tool, runbook file or rollback job."""
+    if incidental_serving(ctx):
+        return
     if _rollback_signal(ctx):
         return
     yield Hit(None, None, "the repository serves predictions but has no rollback plan: no runbook or rollback "

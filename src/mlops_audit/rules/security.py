@@ -25,7 +25,7 @@ __all__ = ["torch_load_without_weights_only", "unsafe_model_deserialization", "t
 
 _AREA = "reproducibility"
 
-# -- SEC001 torch.load -------------------------------------------------------------------------------------------------
+# -- SEC001 torch.load -----------------------------------------------------------------------------------------------
 
 _TORCH_LOAD = frozenset({"torch.load", "torch.serialization.load"})
 _OLD_TORCH = ("1.13.1", "2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1")
@@ -84,7 +84,7 @@ def _param_default_true(fc: Any, call: Call, value: Any) -> bool:
       seeds=("H21",), references=("https://pytorch.org/docs/stable/generated/torch.load.html",
                                   "https://huggingface.co/docs/safetensors"),
       bad="state = torch.load(path)", good="state = torch.load(path, weights_only=True)",
-      stakes_sensitive=False, principle="security", tools=("pytorch", "safetensors"))
+      stakes_sensitive=False, principle="governance", tools=("pytorch", "safetensors"))
 def torch_load_without_weights_only(ctx: RuleContext) -> Iterator[Hit]:
     """Every torch.load in non-test code whose weights_only is not the literal True."""
     for fc in all_code_units(ctx):
@@ -110,7 +110,7 @@ def torch_load_without_weights_only(ctx: RuleContext) -> Iterator[Hit]:
                       message=f"{loc} calls torch.load {why}: a tampered checkpoint runs code on load.")
 
 
-# -- SEC002 pickle-family loads ----------------------------------------------------------------------------------------
+# -- SEC002 pickle-family loads --------------------------------------------------------------------------------------
 
 _PICKLE_LOADS = {
     "pickle.load": "pickle.load", "pickle.loads": "pickle.loads", "pickle.Unpickler": "pickle.Unpickler",
@@ -156,7 +156,7 @@ def _is_model_load(call: Call, target: str) -> bool:
       seeds=("H21", "H10"), references=("https://docs.python.org/3/library/pickle.html (warning)",
                                         "https://skops.readthedocs.io/en/stable/persistence.html"),
       bad="model = joblib.load(model_path)", good="model = skops.io.load(model_path, trusted=[...])",
-      stakes_sensitive=False, principle="security", tools=("skops", "safetensors", "onnx"))
+      stakes_sensitive=False, principle="governance", tools=("skops", "safetensors", "onnx"))
 def unsafe_model_deserialization(ctx: RuleContext) -> Iterator[Hit]:
     """Every pickle-family load in non-test code; HIGH for model-like targets, MEDIUM for other artifacts."""
     for fc in all_code_units(ctx):
@@ -186,7 +186,7 @@ def unsafe_model_deserialization(ctx: RuleContext) -> Iterator[Hit]:
                               f"carries, so a replaced artifact means code execution here.")
 
 
-# -- SEC003 trust_remote_code --------------------------------------------------------------------------------------------
+# -- SEC003 trust_remote_code ----------------------------------------------------------------------------------------
 
 _TRC = "trust_remote_code"
 _TRUE_STRINGS = frozenset({"true", "yes", "1", "on"})
@@ -262,7 +262,7 @@ def _trc_code_defaults(ctx: RuleContext) -> list[str]:
       seeds=("H21",), references=("https://huggingface.co/docs/transformers/models#custom-models",),
       bad="AutoModel.from_pretrained(name, trust_remote_code=True)",
       good="AutoModel.from_pretrained(name, trust_remote_code=True, revision='3f2a9c1')  # reviewed",
-      stakes_sensitive=False, principle="security", tools=("transformers",))
+      stakes_sensitive=False, principle="governance", tools=("transformers",))
 def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
     """Literal True in calls, a value read from a config/default that is True, and true in config files."""
     config_lines = _trc_config_lines(ctx)
@@ -299,7 +299,7 @@ def _names_of(value: Any) -> set[str]:
     return out
 
 
-# -- secrets -------------------------------------------------------------------------------------------------------------
+# -- secrets ---------------------------------------------------------------------------------------------------------
 
 _EXTRA_PATTERNS = (
     ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
@@ -446,7 +446,7 @@ def judge_secret(name: str | None, value: str) -> str | None:
     value = value.strip()
     if len(value) < 8 or len(value) > 4096:
         return None
-    key = (name or "value").rsplit(".", 1)[-1]
+    key = re.sub(r"[-\s]+", "_", (name or "value").rsplit(".", 1)[-1])
     named = name is not None and _SECRET_NAME.search(key) is not None
     if not named:
         return next(filter(None, (_judge_token(key, tok) for tok in _tokens(value))), None)
@@ -463,7 +463,7 @@ def judge_secret(name: str | None, value: str) -> str | None:
     if not (has_letter and has_digit) or _heuristic_noise(value, line):
         return None
     if _PASSWORD_NAME.search(key):
-        return "password" if _entropy(value) >= 2.5 else None
+        return "password" if len(value) >= 10 and _entropy(value) >= 2.8 else None
     if len(value) >= 16 and _entropy(value) >= 3.0:
         return "credential"
     return None
@@ -538,10 +538,12 @@ def _secret_hits(ctx: RuleContext) -> Iterator[Hit]:
                       message=f"{loc} holds a literal {kind} ({redact(value)}) and {how}: anyone with the "
                               f"repository has it.")
     for doc in _config_docs(ctx):
+        # compose files carry throwaway local-stack passwords (MinIO, Postgres): only key formats count there
+        dev_stack = doc.kind == "compose"
         for path, value in _walk(doc.data):
             if not isinstance(value, str) or not path:
                 continue
-            name = next((p for p in reversed(path) if isinstance(p, str)), None)
+            name = None if dev_stack else next((p for p in reversed(path) if isinstance(p, str)), None)
             kind = judge_secret(name, value)
             if kind is None:
                 continue
@@ -580,7 +582,7 @@ _SECRET_REMEDIATION = {
       remediation=_SECRET_REMEDIATION, seeds=("H15",),
       references=("https://github.com/Yelp/detect-secrets", "OWASP Secrets Management Cheat Sheet"),
       bad="client = OpenAI(api_key=\"sk-proj-...\")", good="client = OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])",
-      stakes_sensitive=False, principle="security", tools=("detect-secrets",))
+      stakes_sensitive=False, principle="governance", tools=("detect-secrets",))
 def hardcoded_secret(ctx: RuleContext) -> Iterator[Hit]:
     """String literals in code, YAML/JSON/TOML values and Dockerfile ENV/ARG judged by detect-secrets' plugins."""
     yield from _secret_hits(ctx)
@@ -625,7 +627,7 @@ def _output_secrets(text: str) -> Iterable[tuple[str, str]]:
       },
       seeds=("H15", "H18"), references=("https://github.com/kynan/nbstripout",),
       bad="print(os.environ['HF_TOKEN'])  # output saved in the notebook", good="nbstripout --install",
-      stakes_sensitive=False, principle="security", tools=("nbstripout", "detect-secrets"))
+      stakes_sensitive=False, principle="governance", tools=("nbstripout", "detect-secrets"))
 def secret_in_notebook_output(ctx: RuleContext) -> Iterator[Hit]:
     """Text outputs of committed notebooks (tests excluded), scanned line by line."""
     for nb in ctx.facts.notebooks:

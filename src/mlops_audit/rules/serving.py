@@ -17,8 +17,9 @@ from ..facts import Call, ConfigDoc, Expr, Facts, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._serving_util import (
-    Frame, arg_names, command_text, imported_files, compose_services, handler_of, is_model_load, is_prediction_route,
-    k8s_containers, lazy_once, literal_str_for, reach, route_label, serving_view, walk,
+    Frame, arg_names, call_index, command_text, compose_services, handler_of, imported_files, incidental_serving,
+    is_model_load, is_prediction_route, k8s_containers, lazy_once, literal_str_for, reach, route_label,
+    serving_view, walk,
 )
 
 __all__: list[str] = []
@@ -107,8 +108,10 @@ def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any]]:
         ),
     },
     seeds=("H10", "H21", "H02"), references=(_SCULLEY, _BRECK),
-    bad="@app.post('/predict')\ndef predict(x: Item):\n    model = joblib.load('model.pkl')\n    return model.predict(...)",
-    good="model = joblib.load(MODEL_PATH)  # at start-up\n\n@app.post('/predict')\ndef predict(x: Item):\n    return model.predict(...)",
+    bad=("@app.post('/predict')\ndef predict(x: Item):\n    model = joblib.load('model.pkl')\n"
+         "    return model.predict(...)"),
+    good=("model = joblib.load(MODEL_PATH)  # at start-up\n\n@app.post('/predict')\ndef predict(x: Item):\n"
+          "    return model.predict(...)"),
     principle="deployment", tools=("fastapi", "flask", "bentoml"),
 )
 def model_loaded_per_request(ctx: RuleContext) -> Iterator[Hit]:
@@ -226,6 +229,8 @@ def _config_health(facts: Facts) -> str | None:
 )
 def no_health_endpoint(ctx: RuleContext) -> Iterator[Hit]:
     """An HTTP serving app with routes but no health route, probe or HEALTHCHECK."""
+    if incidental_serving(ctx):
+        return
     view = serving_view(ctx)
     if not view.http_routes or view.managed or ctx.detection.present("health_endpoint"):
         return
@@ -388,7 +393,8 @@ def _validated(ctx: RuleContext, hctx: Any, fn: Any, holders: set[str]) -> bool:
         ),
     },
     seeds=("C31", "H10", "Z02", "Z10"), references=(_BRECK, _SCULLEY),
-    bad="@app.route('/predict', methods=['POST'])\ndef predict():\n    X = pd.DataFrame(request.json)\n    return jsonify(model.predict(X).tolist())",
+    bad=("@app.route('/predict', methods=['POST'])\ndef predict():\n    X = pd.DataFrame(request.json)\n"
+         "    return jsonify(model.predict(X).tolist())"),
     good="@app.post('/predict')\ndef predict(req: PredictRequest):\n    X = pd.DataFrame([req.model_dump()])\n    ...",
     principle="deployment", tools=("pydantic", "marshmallow"),
 )
@@ -433,11 +439,15 @@ def _shutdown_handling(ctx: RuleContext) -> str | None:
         for key in ("lifespan", "on_shutdown"):
             if app.call.has_kw(key) and app.call.kw(key) is not None:
                 return f"{app.path}:{app.line} {key}="
-    for c in ctx.detection.index.contexts.values():
+    index = ctx.detection.index
+    for c in index.contexts.values():
         py = c.py
-        if py.is_test:
+        name = py.path.rsplit("/", 1)[-1]
+        if py.is_test or not (py.path in view.serving_files or "gunicorn" in name):
             continue
         for fn in py.functions:
+            if "gunicorn" in name and fn.name in ("worker_exit", "on_exit", "worker_int"):
+                return f"{py.path}:{fn.line} {fn.name}"
             for d in fn.decorators:
                 last = d.qualname.rsplit(".", 1)[-1]
                 if last == "on_event" and d.args[:1] == ("shutdown",):
@@ -446,35 +456,31 @@ def _shutdown_handling(ctx: RuleContext) -> str | None:
                     return f"{py.path}:{d.line} listener"
                 if last in _SHUTDOWN_DECORATORS:
                     return f"{py.path}:{d.line} @{last}"
-        name = py.path.rsplit("/", 1)[-1]
-        if "gunicorn" in name:
-            for a in py.assigns:
-                if a.scope == "<module>" and a.target == "graceful_timeout":
-                    return f"{py.path}:{a.line} graceful_timeout"
-            for fn in py.functions:
-                if fn.name in ("worker_exit", "on_exit", "worker_int"):
-                    return f"{py.path}:{fn.line} {fn.name}"
         for a in py.assigns:
-            if a.target.endswith("router.lifespan_context"):
-                return f"{py.path}:{a.line} lifespan_context"
-        for call in py.calls:
-            q = call.qualname
-            last = call.method
-            if last in ("signal", "add_signal_handler") and any(
-                    isinstance(v, Ref) and v.qualname.endswith("SIGTERM") for v in call.args[:1]):
-                return f"{py.path}:{call.line} SIGTERM handler"
-            if q == "atexit.register":
-                return f"{py.path}:{call.line} atexit.register"
-            if last == "add_event_handler" and call.args[:1] == ("shutdown",):
-                return f"{py.path}:{call.line} add_event_handler('shutdown')"
-            if ".on_shutdown." in q or ".on_cleanup." in q or q.endswith(".cleanup_ctx.append"):
-                return f"{py.path}:{call.line} {q}"
-            if call.has_kw("timeout_graceful_shutdown") or call.has_kw("graceful_timeout"):
-                return f"{py.path}:{call.line} graceful timeout"
+            if a.target.endswith("router.lifespan_context") or (
+                    "gunicorn" in name and a.scope == "<module>" and a.target == "graceful_timeout"):
+                return f"{py.path}:{a.line} {a.target}"
+    ci = call_index(ctx)
+    for c, call in ci.method("signal", "add_signal_handler"):
+        if any(isinstance(v, Ref) and v.qualname.endswith("SIGTERM") for v in call.args[:1]):
+            return f"{c.py.path}:{call.line} SIGTERM handler"
+    for c, call in ci.by_qualname.get("atexit.register", ()):
+        return f"{c.py.path}:{call.line} atexit.register"
+    for c, call in ci.method("add_event_handler"):
+        if call.args[:1] == ("shutdown",):
+            return f"{c.py.path}:{call.line} add_event_handler('shutdown')"
+    for c, call in ci.method("append"):
+        if ".on_shutdown." in call.qualname or ".on_cleanup." in call.qualname or \
+                call.qualname.endswith(".cleanup_ctx.append"):
+            return f"{c.py.path}:{call.line} {call.qualname}"
+    for c, call in ci.method("run", "Config", "Server", "StandaloneApplication"):
+        if call.has_kw("timeout_graceful_shutdown") or call.has_kw("graceful_timeout"):
+            return f"{c.py.path}:{call.line} graceful timeout"
     for df in ctx.facts.dockerfiles:
         for ins in df.instructions:
             if ins.instruction in ("CMD", "ENTRYPOINT", "RUN", "ENV") and re.search(
-                    r"--graceful-timeout|--timeout-graceful-shutdown|GRACEFUL_TIMEOUT", ins.value):
+                    r"--graceful-timeout|--timeout-graceful-shutdown|GRACEFUL_TIMEOUT",
+                    " ".join(ins.args) or ins.value):
                 return f"{df.path}:{ins.line} graceful timeout"
     for doc in ctx.facts.configs:
         if doc.kind in ("k8s", "helm_values", "helm_template", "kustomize", "compose"):
@@ -533,6 +539,8 @@ def _shutdown_handling(ctx: RuleContext) -> str | None:
 )
 def no_graceful_shutdown(ctx: RuleContext) -> Iterator[Hit]:
     """An HTTP app with no lifespan/shutdown hook, SIGTERM handler, server drain option or k8s grace period."""
+    if incidental_serving(ctx):
+        return
     view = serving_view(ctx)
     if not view.http_routes or view.managed:
         return
@@ -607,10 +615,9 @@ def _latency_signal(ctx: RuleContext) -> str | None:
         for imp in py.imports:
             if not imp.guarded and (imp.module + ".").startswith(tuple(m + "." for m in _OBSERVABILITY_MODULES)):
                 return f"{py.path}:{imp.line} {imp.module}"
-        for call in py.calls:
-            if call.qualname == "sentry_sdk.init" and (call.has_kw("traces_sample_rate") or
-                                                       call.has_kw("traces_sampler")):
-                return f"{py.path}:{call.line} sentry tracing"
+    for c, call in call_index(ctx).by_qualname.get("sentry_sdk.init", ()):
+        if call.has_kw("traces_sample_rate") or call.has_kw("traces_sampler"):
+            return f"{c.py.path}:{call.line} sentry tracing"
     for df in ctx.facts.dockerfiles:
         for ins in df.instructions:
             if ins.instruction in ("CMD", "ENTRYPOINT", "RUN") and _OBS_COMMANDS.search(ins.value):
@@ -666,6 +673,8 @@ def _latency_signal(ctx: RuleContext) -> str | None:
 )
 def no_latency_metrics(ctx: RuleContext) -> Iterator[Hit]:
     """An HTTP serving app with no latency instrumentation (Prometheus, OpenTelemetry, APM agent, mesh)."""
+    if incidental_serving(ctx):
+        return
     view = serving_view(ctx)
     if not view.http_routes or view.managed or ctx.detection.present("latency_metrics"):
         return
@@ -804,7 +813,8 @@ def _serving_load_sites(ctx: RuleContext) -> Iterator[tuple[Any, Call, str]]:
             "    logger.info('serving %s', MODEL_URI)\n\n"
             "Stages (Production/Staging) are deprecated in MLflow 2.9+; use aliases and set them in CD."
         ),
-        "bentoml": "Reference models by full tag ('classifier:3f2a1b...') in bentofile.yaml / the service, not ':latest'.",
+        "bentoml": ("Reference models by full tag ('classifier:3f2a1b...') in bentofile.yaml and the service, "
+                    "not ':latest'."),
         "default": (
             "Load a versioned artifact (models/churn-1.4.2.joblib, a content hash, a registry version) chosen "
             "by configuration at deploy time, record the version in every prediction log and expose it on the "
@@ -905,11 +915,14 @@ def _serving_deployments(facts: Facts) -> list[tuple[ConfigDoc, str]]:
     },
     seeds=("C15",), references=(_GOOGLE, "Kubernetes documentation, 'Horizontal Pod Autoscaling'"),
     bad="kind: Deployment\nspec:\n  replicas: 2   # fixed",
-    good="kind: HorizontalPodAutoscaler\nspec:\n  scaleTargetRef: {kind: Deployment, name: model-server}\n  minReplicas: 2\n  maxReplicas: 10",
+    good=("kind: HorizontalPodAutoscaler\nspec:\n  scaleTargetRef: {kind: Deployment, name: model-server}\n"
+          "  minReplicas: 2\n  maxReplicas: 10"),
     principle="deployment", tools=("k8s_hpa", "keda"),
 )
 def no_autoscaling(ctx: RuleContext) -> Iterator[Hit]:
     """Kubernetes Deployments of the serving app and no HPA, KEDA, KServe or Knative autoscaling anywhere."""
+    if incidental_serving(ctx):
+        return
     if ctx.detection.present("autoscaling"):
         return
     deployments = _serving_deployments(ctx.facts)
@@ -992,6 +1005,8 @@ def _slo_in_configs(facts: Facts) -> str | None:
 )
 def no_latency_slo(ctx: RuleContext) -> Iterator[Hit]:
     """Serving exists, no latency SLO in the audit contracts, SLO configs, SLO manifests or latency alerts."""
+    if incidental_serving(ctx):
+        return
     if ctx.config.contracts.has_latency_slo or _slo_in_configs(ctx.facts):
         return
     yield Hit(None, None,
@@ -1039,20 +1054,17 @@ _VLLM_FLAGS = re.compile(r"--tensor-parallel-size|(^|\s)-tp(\s|=)|--max-model-le
     principle="deployment", tools=("vllm",),
 )
 def vllm_serving_unconfigured(ctx: RuleContext) -> Iterator[Hit]:
-    """vLLM engines (Python or CLI) configured with none of tensor_parallel_size/max_model_len/gpu_memory_utilization."""
-    for c in ctx.detection.index.contexts.values():
+    """vLLM engines (Python or CLI) set none of tensor_parallel_size, max_model_len, gpu_memory_utilization."""
+    for c, call in call_index(ctx).root("vllm"):
         py = c.py
-        if py.is_test or py.path.endswith(".ipynb"):
+        if py.path.endswith(".ipynb"):
             continue
-        for call in py.calls:
-            name = c.effective(call)
-            if name not in _VLLM_ENGINES or call.star_kwargs:
-                continue
-            if any(call.has_kw(k) for k in _VLLM_SETTINGS):
-                continue
-            yield Hit(py.path, call.line,
-                      f"{py.path}:{call.line} starts a vLLM engine ({name.rsplit('.', 1)[-1]}) without "
-                      f"tensor_parallel_size, max_model_len or gpu_memory_utilization", key=f"{name}@{call.scope}")
+        name = c.effective(call)
+        if name not in _VLLM_ENGINES or call.star_kwargs or any(call.has_kw(k) for k in _VLLM_SETTINGS):
+            continue
+        yield Hit(py.path, call.line,
+                  f"{py.path}:{call.line} starts a vLLM engine ({name.rsplit('.', 1)[-1]}) without "
+                  f"tensor_parallel_size, max_model_len or gpu_memory_utilization", key=f"{name}@{call.scope}")
     for df in ctx.facts.dockerfiles:
         for ins in df.instructions:
             text = " ".join(ins.args) if ins.args else ins.value

@@ -29,7 +29,8 @@ OTHER_HISTORY = 5 * MB        # non-model, non-data binaries only in history
 OTHER_HEAD = 10 * MB
 _DATA_EXT = frozenset({".csv", ".tsv", ".parquet", ".feather", ".arrow", ".jsonl", ".ndjson", ".npy", ".npz",
                        ".xlsx", ".xls", ".avro", ".orc", ".tfrecord", ".tfrecords", ".hdf", ".sqlite", ".db"})
-_DATA_DIR_EXT = frozenset({".json", ".zip", ".gz", ".tgz", ".tar", ".xz", ".bz2", ".7z", ".txt", ".xml"})
+_DATA_DIR_EXT = frozenset({".json", ".zip", ".gz", ".tgz", ".tar", ".xz", ".bz2", ".7z", ".txt", ".xml", ".h5",
+                           ".hdf5", ".pkl", ".pickle"})
 _DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw_data", "training_data"})
 
 
@@ -43,6 +44,11 @@ def human_size(size: int) -> str:
 
 def _in_data_dir(path: str) -> bool:
     return any(part.lower() in _DATA_DIRS for part in path.split("/")[:-1])
+
+
+def _hdf5_data(path: str) -> bool:
+    """An HDF5 file or pickle under a data directory holds a dataset, not a model."""
+    return posixpath.splitext(path)[1].lower() in (".h5", ".hdf5", ".pkl", ".pickle") and _in_data_dir(path)
 
 
 def is_data_file(path: str) -> bool:
@@ -83,7 +89,7 @@ def _git_models(ctx: RuleContext) -> list[tuple[str, int]]:
             return []
         lfs = set(git.lfs_files)
         return [(p, git.tracked.get(p, size)) for p, size in model_files(ctx.facts)
-                if p in git.tracked and p not in lfs and not is_test_path(p)]
+                if p in git.tracked and p not in lfs and not is_test_path(p) and not _hdf5_data(p)]
     return ctx.memo("ver.git_models", compute)  # type: ignore[return-value]
 
 
@@ -103,14 +109,14 @@ def _git_models(ctx: RuleContext) -> list[tuple[str, int]]:
       },
       seeds=("H20", "K03", "H04"), references=("https://git-lfs.com", "https://dvc.org/doc/start/data-management"),
       bad="git add model/model.pkl", good="dvc add model/model.pkl  # or git lfs track '*.pkl'",
-      principle="versioning", tools=("dvc", "git-lfs", "mlflow"), fixable=True)
+      principle="versioning", tools=("dvc", "git-lfs", "mlflow"))
 def model_file_in_git(ctx: RuleContext) -> Iterator[Hit]:
     """Each model file tracked by git outside LFS (test fixtures excluded); file-level."""
     for path, size in _git_models(ctx):
         sev = Severity.HIGH if size >= _SMALL_MODEL else Severity.MEDIUM
         yield Hit(path, None, key=f"model-in-git:{path}", severity=sev,
-                  message=f"{path} ({human_size(size)}) is a serialized model committed to git as a regular blob: "
-                          f"move it to git-lfs, DVC or a model registry and stop tracking it in git.")
+                  message=f"{path} ({human_size(size)}) is a serialized model artifact committed to git as a regular "
+                          f"blob: move it to git-lfs, DVC or a model registry and stop tracking it in git.")
 
 
 @rule(id="VER002", name="large-blob-in-history", area="versioning", severity=Severity.MEDIUM,
@@ -180,7 +186,8 @@ def data_file_in_git(ctx: RuleContext) -> Iterator[Hit]:
     lfs = set(git.lfs_files)
     dvc = dvc_outputs(ctx.facts)
     for path, size in sorted(git.tracked.items()):
-        if path in lfs or is_test_path(path) or is_model_file(path) or not is_data_file(path):
+        if path in lfs or is_test_path(path) or not is_data_file(path) or (is_model_file(path)
+                                                                            and not _hdf5_data(path)):
             continue
         threshold = DATA_IN_DATA_DIR if _in_data_dir(path) else DATA_ANYWHERE
         if size < threshold or _under(path, dvc):
@@ -281,7 +288,7 @@ def _data_read(ctx: RuleContext, r: Any) -> str | None:
       seeds=("K03", "C25", "G04", "Z04"), references=("https://dvc.org/doc/start/data-management",),
       bad="df = pd.read_csv(args.train_csv)  # whatever the file holds today",
       good="with dvc.api.open('data/train.csv', rev='v1.2') as f: df = pd.read_csv(f)",
-      principle="versioning", tools=("dvc", "lakefs"), fixable=True)
+      principle="versioning", tools=("dvc", "lakefs"))
 def no_data_versioning(ctx: RuleContext) -> Iterator[Hit]:
     """Once: the first local data read reached from a training entry point, when data_versioning is absent."""
     if ctx.detection.present("data_versioning"):
@@ -318,7 +325,8 @@ def _ci_adds_remote(facts: Facts) -> bool:
                      "in .dvc/config.local or the environment), commit .dvc/config, then `dvc push`.",
       },
       seeds=("C25", "K03"), references=("https://dvc.org/doc/command-reference/remote/add",),
-      bad="[core]\n    autostage = true\n", good="[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://...\n",
+      bad="[core]\n    autostage = true\n",
+      good="[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://...\n",
       principle="versioning", tools=("dvc",))
 def dvc_without_remote(ctx: RuleContext) -> Iterator[Hit]:
     """DVC tracks outputs but neither .dvc/config nor CI configures a remote."""

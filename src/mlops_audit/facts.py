@@ -93,6 +93,7 @@ class Call:
     in_main: bool = False
     receiver: str = ""  # for method calls on a local object: the local name (``model`` in model.fit)
     cell: int | None = None
+    in_except: str = ""  # inside an ``except`` handler: the handled exception names ("*" for a bare except)
 
     def kw(self, name: str, default: Any = None) -> Any:
         for key, value in self.kwargs:

@@ -64,6 +64,7 @@ class PyCollector(ast.NodeVisitor):
         self.func_depth = 0
         self.guard_depth = 0
         self.in_main = False
+        self.except_names = ""
         self.has_main = False
         self.main_line: int | None = None
         self.cell: int | None = None
@@ -198,7 +199,12 @@ class PyCollector(ast.NodeVisitor):
             self.visit(stmt)
         if guarded:
             self.guard_depth -= 1
-        for part in (node.handlers, node.orelse, node.finalbody):
+        for handler in node.handlers:
+            outer = self.except_names
+            self.except_names = _handler_names(handler)
+            self.visit(handler)
+            self.except_names = outer
+        for part in (node.orelse, node.finalbody):
             for stmt in part:
                 self.visit(stmt)
 
@@ -351,6 +357,10 @@ class PyCollector(ast.NodeVisitor):
                     names.append(dotted)
             elif isinstance(t, ast.Tuple):
                 names.extend(e.id for e in t.elts if isinstance(e, ast.Name))
+            elif isinstance(t, ast.Subscript) and isinstance(_subscript_key(t), str):
+                base = self.resolve(t.value)
+                if base:
+                    names.append(f"{base}[{_subscript_key(t)}]")  # os.environ[OPENAI_API_KEY]
         if not names:
             return
         if isinstance(value, _DATAFLOW_NODES) or (
@@ -407,7 +417,7 @@ class PyCollector(ast.NodeVisitor):
                 sys.intern(qual), self.line(node), self.end_line(node), self.scope_name,
                 tuple(self.value(a) for a in node.args[:16] if not isinstance(a, ast.Starred)),
                 tuple((k.arg, self.value(k.value)) for k in node.keywords if k.arg),
-                any(k.arg is None for k in node.keywords), self.in_main, receiver, self.cell,
+                any(k.arg is None for k in node.keywords), self.in_main, receiver, self.cell, self.except_names,
             ))
             sb = None
             for a in list(node.args[:4]) + [k.value for k in node.keywords]:
@@ -442,6 +452,21 @@ class PyCollector(ast.NodeVisitor):
 # assignments worth keeping for one-step dataflow: literals, names, calls, f-strings, subscripts
 _DATAFLOW_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Subscript,
                    ast.List, ast.Tuple, ast.Dict, ast.UnaryOp)
+
+
+def _handler_names(handler: ast.ExceptHandler) -> str:
+    """Exception names an except clause handles, comma-joined; "*" for a bare ``except:``."""
+    t = handler.type
+    if t is None:
+        return "*"
+    elts = t.elts if isinstance(t, ast.Tuple) else [t]
+    out = []
+    for e in elts:
+        if isinstance(e, ast.Name):
+            out.append(e.id)
+        elif isinstance(e, ast.Attribute):
+            out.append(e.attr)
+    return ",".join(out) or "?"
 
 
 def _hashable(value: Any) -> bool:

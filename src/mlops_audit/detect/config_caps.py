@@ -214,11 +214,50 @@ def _grafana(doc: ConfigDoc, ev: Evidence) -> None:
         ev.add("alerting", "grafana", doc.path, doc.line, "panel alert")
 
 
+_HF_TRAINING_KEYS = frozenset({"learning_rate", "per_device_train_batch_size", "num_train_epochs",
+                               "gradient_accumulation_steps", "output_dir", "max_steps", "warmup_ratio",
+                               "lr_scheduler_type", "logging_steps", "save_strategy", "eval_strategy"})
+_REPORT_TO = {"wandb": "wandb", "mlflow": "mlflow", "tensorboard": "tensorboard", "comet_ml": "comet",
+              "neptune": "neptune", "clearml": "clearml", "dvclive": "dvclive", "aim": "aim"}
+
+
+def _hf_training_args(doc: ConfigDoc, ev: Evidence) -> None:
+    """Hugging Face TrainingArguments written as a config file (TRL / alignment-handbook style recipes):
+    ``report_to``, ``bf16``/``fp16``, ``push_to_hub``, ``deepspeed`` and ``fsdp`` mean what they mean in code."""
+    data = doc.data
+    blocks: list[tuple[tuple, dict]] = []
+    if isinstance(data, dict):
+        blocks.append(((), data))
+        blocks.extend(((k,), v) for k, v in data.items() if isinstance(v, dict))
+    for prefix, block in blocks:
+        if len(_HF_TRAINING_KEYS.intersection(block)) < 2:
+            continue
+
+        def line(key: str) -> int:
+            return doc.lines.get(prefix + (key,), doc.line)
+
+        report = block.get("report_to")
+        for name in (report if isinstance(report, list) else [report]):
+            tool = _REPORT_TO.get(str(name).lower()) if name is not None else None
+            if tool:
+                ev.add("experiment_tracking", tool, doc.path, line("report_to"), f"report_to: {name}")
+        for key in ("bf16", "fp16"):
+            if block.get(key) is True:
+                ev.add("mixed_precision", "transformers", doc.path, line(key), f"{key}: true")
+        if block.get("push_to_hub") is True:
+            ev.add("model_registry", "huggingface_hub", doc.path, line("push_to_hub"), "push_to_hub: true")
+        if isinstance(block.get("deepspeed"), (str, dict)) and block.get("deepspeed"):
+            ev.add("distributed_training", "deepspeed", doc.path, line("deepspeed"), "deepspeed config")
+        if isinstance(block.get("fsdp"), str) and block["fsdp"].strip() and block["fsdp"].lower() != "false":
+            ev.add("distributed_training", "fsdp", doc.path, line("fsdp"), f"fsdp: {block['fsdp']}")
+
+
 def _generic(doc: ConfigDoc, ev: Evidence) -> None:
     """Structured settings that mark a capability wherever they appear: DeepSpeed, accelerate, alertmanager."""
     data = doc.data
     if not isinstance(data, dict):
         return
+    _hf_training_args(doc, ev)
     if "zero_optimization" in data or ("train_micro_batch_size_per_gpu" in data):
         ev.add("distributed_training", "deepspeed", doc.path, doc.lines.get(("zero_optimization",), doc.line),
                "DeepSpeed config")

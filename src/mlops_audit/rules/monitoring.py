@@ -728,6 +728,9 @@ def _gpu_monitored(ctx: RuleContext) -> bool:
             for path, value in walk(doc.data):
                 if isinstance(value, str) and _GPU_MONITOR.search(value):
                     return True
+                if path and isinstance(path[-1], str) and re.search(r"(?i)dcgm", path[-1]) and value not in (
+                        False, None):
+                    return True
     for df in ctx.facts.dockerfiles:
         if any(_GPU_MONITOR.search(i.value) for i in df.instructions if i.instruction in ("CMD", "ENTRYPOINT",
                                                                                           "HEALTHCHECK")):

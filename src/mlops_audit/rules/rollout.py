@@ -8,6 +8,7 @@ delivery tools and the code paths a hand-written split or shadow would use.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..model import Severity
@@ -35,33 +36,41 @@ def _contract(ctx: RuleContext, *keys: str) -> bool:
     return any(rollout.get(k) not in (None, False, "", [], {}) for k in keys)
 
 
-def _imports(ctx: RuleContext, roots: tuple[str, ...]) -> str | None:
+@dataclass(frozen=True)
+class _Where:
+    path: str | None
+    line: int | None
+    what: str
+    cell: int | None = None
+
+
+def _imports(ctx: RuleContext, roots: tuple[str, ...]) -> _Where | None:
     for c in ctx.detection.index.contexts.values():
         if c.py.is_test:
             continue
         for imp in c.py.imports:
             if not imp.guarded and imp.module.split(".", 1)[0] in roots:
-                return f"{c.py.path}:{imp.line} {imp.module}"
+                return _Where(c.py.path, imp.line, imp.module)
     return None
 
 
-def _k8s_split(ctx: RuleContext) -> tuple[str, int, str] | None:
+def _k8s_split(ctx: RuleContext) -> _Where | None:
     for doc in ctx.facts.configs_of("k8s", "helm_template"):
         data = doc.data if isinstance(doc.data, dict) else {}
         kind = str(data.get("kind", ""))
         if kind in ("TrafficSplit", "TraefikService") or (kind == "Mapping" and "weight" in (data.get("spec") or {})):
-            return doc.path, doc.line, kind
+            return _Where(doc.path, doc.line, kind)
         for path, value in walk(data):
             if not path or not isinstance(value, list):
                 continue
             if path[-1] == "backendRefs" and sum(1 for b in value if isinstance(b, dict) and "weight" in b) >= 2:
-                return doc.path, doc.lines.get(path, doc.line), "weighted backendRefs"
+                return _Where(doc.path, doc.lines.get(path, doc.line), "weighted backendRefs")
             if path[-1] == "traffic" and sum(1 for t in value if isinstance(t, dict) and "percent" in t) >= 2:
-                return doc.path, doc.lines.get(path, doc.line), "Knative traffic split"
+                return _Where(doc.path, doc.lines.get(path, doc.line), "Knative traffic split")
     return None
 
 
-def _code_split(ctx: RuleContext) -> tuple[str, int, str] | None:
+def _code_split(ctx: RuleContext) -> _Where | None:
     index = ctx.detection.index
     ci = call_index(ctx)
     for c, call in ci.method("create_endpoint_config", "update_endpoint_weights_and_capacities", "deploy", "update",
@@ -69,16 +78,16 @@ def _code_split(ctx: RuleContext) -> tuple[str, int, str] | None:
         if call.method == "create_endpoint_config":
             variants = call.kw("ProductionVariants")
             if isinstance(variants, tuple) and len(variants) >= 2:
-                return c.py.path, call.line, "SageMaker production variants"
+                return _Where(c.py.path, call.line, "SageMaker production variants", call.cell)
         elif call.method == "update_endpoint_weights_and_capacities" or call.has_kw("traffic_split") or \
                 call.has_kw("traffic_percentage"):
-            return c.py.path, call.line, call.qualname
+            return _Where(c.py.path, call.line, call.qualname, call.cell)
     for c in index.contexts.values():
         if c.py.is_test:
             continue
         for fn in c.py.functions:
             if _SPLIT_FUNC.search(fn.name):
-                return c.py.path, fn.line, f"def {fn.name}"
+                return _Where(c.py.path, fn.line, f"def {fn.name}", fn.cell)
     for route in serving_view(ctx).routes:
         found = handler_of(index, route)
         if found is None:
@@ -96,21 +105,20 @@ def _code_split(ctx: RuleContext) -> tuple[str, int, str] | None:
                 randomish = any(n in ("random", "hash") or n.startswith(("random.", "hashlib.", "numpy.random"))
                                 for n in cmp.names)
                 if randomish or any(_SPLIT_NAMES.search(n) for n in cmp.names):
-                    return fr.ctx.py.path, cmp.line, "per-request split"
+                    return _Where(fr.ctx.py.path, cmp.line, "per-request split", cmp.cell)
     return None
 
 
-def _split_evidence(ctx: RuleContext) -> tuple[str | None, int | None, str] | None:
-    def compute() -> tuple[str | None, int | None, str] | None:
+def _split_evidence(ctx: RuleContext) -> _Where | None:
+    def compute() -> _Where | None:
         cap = ctx.detection.inventory.capabilities["traffic_splitting"]
         if cap.present:
             ev = cap.evidence[0] if cap.evidence else None
-            return (ev.path if ev else None, ev.line if ev else None, ", ".join(cap.tools) or "traffic split")
+            return _Where(ev.path if ev else None, ev.line if ev else None, ", ".join(cap.tools) or "traffic split",
+                          ev.cell if ev else None)
         found = _imports(ctx, _FLAG_SDKS)
         if found:
-            path, _, rest = found.partition(":")
-            line, _, mod = rest.partition(" ")
-            return path, int(line), mod
+            return found
         return _k8s_split(ctx) or _code_split(ctx)
     return ctx.memo("rol_split", compute)  # type: ignore[return-value]
 
@@ -295,7 +303,7 @@ def no_significance_test(ctx: RuleContext) -> Iterator[Hit]:
     if split is None:
         return
     tools = set(ctx.detection.tools("traffic_splitting"))
-    if tools & set(_EXPERIMENT_PLATFORMS) or any(p in split[2].lower() for p in _EXPERIMENT_PLATFORMS):
+    if tools & set(_EXPERIMENT_PLATFORMS) or any(p in split.what.lower() for p in _EXPERIMENT_PLATFORMS):
         return
     if _automated_analysis(ctx) or _imports(ctx, _STAT_MODULES):
         return
@@ -308,10 +316,10 @@ def no_significance_test(ctx: RuleContext) -> Iterator[Hit]:
         if any(_STAT_FUNC.search(fn.name) for fn in c.py.functions) or any(
                 _STAT_VAR.match(a.target.rsplit(".", 1)[-1]) for a in c.py.assigns):
             return  # a hand-written test (chi-squared, z-test, p-value)
-    path, line, what = split
-    where = f"{path}:{line}" if path and line else (path or "the repository")
-    yield Hit(path, line, f"{where} splits traffic between model versions ({what}), but no statistical test "
-              f"or automated analysis decides which version is better", key="no-significance-test")
+    where = f"{split.path}:{split.line}" if split.path and split.line else (split.path or "the repository")
+    yield Hit(split.path, split.line, f"{where} splits traffic between model versions ({split.what}), but no "
+              f"statistical test or automated analysis decides which version is better", cell=split.cell,
+              key="no-significance-test")
 
 
 # --------------------------------------------------------------------------------------------

@@ -61,7 +61,9 @@ def render(report: Report, color: bool | None = None, width: int | None = None, 
                     f"   Automation level {s.automation_level}/3   Stakes {s.stakes}")
         console.print(line)
         counts = "  ".join(f"{k}: {v}" for k, v in s.counts.items() if v)
-        console.print(Text(f"Findings: {counts or 'none'}"))
+        extra = "".join(f"   ({n} {label})" for n, label in ((getattr(s, "suppressed", 0), "suppressed inline"),
+                                                             (getattr(s, "baselined", 0), "in the baseline")) if n)
+        console.print(Text(f"Findings: {counts or 'none'}{extra}"))
         if s.maturity.next_step:
             console.print(Text(f"Next step: {s.maturity.next_step}", style="italic"))
     console.print()

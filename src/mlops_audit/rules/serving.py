@@ -30,17 +30,21 @@ _GOOGLE = "Google Cloud, 'MLOps: Continuous delivery and automation pipelines in
 _SRE = "Beyer et al. 2016, 'Site Reliability Engineering', ch. 4 Service Level Objectives"
 
 _ADMIN_ROUTE = re.compile(r"(?i)(^|[/_\s-])(re)?(load|fresh)(_?models?)?($|[/_\s-])|swap|switch|update|deploy|"
-                          r"promote|rollback|(re)?train|upload|admin|warm_?up")
+                          r"promote|rollback|(^|[/_\s-])(re)?train|upload|admin|warm_?up")
 
 
-def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any]]:
-    """(label, file context, function) of every route handler and per-request hook (before_request, middleware)."""
+def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any, str]]:
+    """(label, file context, function, route text) of every route handler and per-request hook.
+
+    The route text (path and handler name) is empty for hooks (before_request, HTTP middleware): they run on
+    every request whatever they are called.
+    """
     view = serving_view(ctx)
     index = ctx.detection.index
     for route in view.routes:
         found = handler_of(index, route)
         if found is not None:
-            yield f"the {route_label(route)} handler", found[0], found[1]
+            yield f"the {route_label(route)} handler", found[0], found[1], f"{route.path} {found[1].name}"
     for c in index.contexts.values():
         if c.py.is_test or not (c.py.path in view.serving_files):
             continue
@@ -48,7 +52,7 @@ def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any]]:
             for d in fn.decorators:
                 last = d.qualname.rsplit(".", 1)[-1]
                 if last == "before_request" or (last == "middleware" and d.args[:1] == ("http",)):
-                    yield f"the per-request hook {fn.name} (@{last})", c, fn
+                    yield f"the per-request hook {fn.name} (@{last})", c, fn, ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,8 +122,8 @@ def model_loaded_per_request(ctx: RuleContext) -> Iterator[Hit]:
     """Flag model-loading calls reachable from a route handler (two helper levels deep) that no cache guards."""
     index = ctx.detection.index
     seen: set[tuple[str, int]] = set()
-    for label, hctx, fn in _per_request_handlers(ctx):
-        if _ADMIN_ROUTE.search(label + " " + fn.name):
+    for label, hctx, fn, route_text in _per_request_handlers(ctx):
+        if route_text and _ADMIN_ROUTE.search(route_text):
             continue  # an explicit /reload or /train endpoint loads on purpose
         for cctx, call, frames in reach(index, hctx, fn, depth=2):
             if cctx.py.is_test:
@@ -579,7 +583,7 @@ def _custom_timing(ctx: RuleContext) -> str | None:
     view = serving_view(ctx)
     index = ctx.detection.index
     files = set(view.serving_files)
-    for _, hctx, fn in _per_request_handlers(ctx):
+    for _, hctx, fn, _ in _per_request_handlers(ctx):
         for cctx, _, _ in reach(index, hctx, fn, depth=2):
             files.add(cctx.py.path)
     for path in list(files):
@@ -763,7 +767,7 @@ def _serving_load_sites(ctx: RuleContext) -> Iterator[tuple[Any, Call, str]]:
         yield cctx, call, where
 
     reached: set[str] = set()
-    for label, hctx, fn in _per_request_handlers(ctx):
+    for label, hctx, fn, _ in _per_request_handlers(ctx):
         for cctx, call, _ in reach(index, hctx, fn, depth=2):
             reached.add(cctx.py.path)
             yield from emit(cctx, call, label)

@@ -79,7 +79,7 @@ def _is_requirements_path(path: str) -> bool:
     stem, ext = posixpath.splitext(parts[-1])
     if ext not in (".txt", ".in") or parts[-1] == "manifest.in":
         return False
-    in_req_dir = len(parts) > 1 and parts[-2].startswith("requirements")
+    in_req_dir = any(d.startswith("requirements") for d in parts[:-1])  # requirements/pytorch/base.txt
     return "requirement" in stem or stem.startswith("constraint") or in_req_dir
 
 

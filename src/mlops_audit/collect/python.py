@@ -305,6 +305,16 @@ class PyCollector(ast.NodeVisitor):
                 self.visit(stmt)
             return
         self._compare(test, "if", _body_raises(node.body))
+        if _availability_check(test):
+            # `if is_wandb_available():` / `if _TORCH_AVAILABLE:` / `if TYPE_CHECKING:` guard optional imports
+            self.visit(test)
+            self.guard_depth += 1
+            for stmt in node.body:
+                self.visit(stmt)
+            self.guard_depth -= 1
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
         self.generic_visit(node)
 
     def visit_While(self, node: ast.While) -> None:
@@ -452,6 +462,19 @@ class PyCollector(ast.NodeVisitor):
 # assignments worth keeping for one-step dataflow: literals, names, calls, f-strings, subscripts
 _DATAFLOW_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Subscript,
                    ast.List, ast.Tuple, ast.Dict, ast.UnaryOp)
+
+
+def _availability_check(test: ast.expr) -> bool:
+    """A condition that asks whether an optional dependency is installed (or only type checking)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return False
+    if isinstance(test, ast.BoolOp):
+        return all(_availability_check(v) for v in test.values)
+    node = test.func if isinstance(test, ast.Call) else test
+    name = node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
+    low = name.lower()
+    return name == "TYPE_CHECKING" or (low.startswith(("is_", "_is_", "has_")) and low.endswith("_available")) \
+        or (name.isupper() and "AVAILABLE" in name)
 
 
 def _handler_names(handler: ast.ExceptHandler) -> str:

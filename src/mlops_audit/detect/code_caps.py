@@ -54,6 +54,7 @@ _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "sci
                 "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
 
 
+_SEED_KWARGS = frozenset({"seed", "a", "x", "random_state", "seed_value", "key"})
 _TRAIN_METHODS = frozenset({"fit", "fit_generator", "train", "backward"})
 
 
@@ -89,10 +90,12 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
     if capability == "seeds_fixed":
         # random.seed(), np.random.default_rng(), RandomState(), seed_everything() without a
         # seed draw fresh entropy: nothing is fixed
-        seed = call.args[0] if call.args else call.kw("seed")
-        if seed is None and not call.args and not call.has_kw("seed"):
-            return not call.star_kwargs
-        return seed is None
+        if call.args:
+            return call.args[0] is None
+        seeds = [v for k, v in call.kwargs if k in _SEED_KWARGS]
+        if seeds:
+            return seeds[0] is None
+        return not call.star_kwargs
     return False
 
 
@@ -426,8 +429,8 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
 
 def _gate_like(cmp: Any, path: str) -> bool:
     """A raising metric comparison against a threshold-like value, or in evaluation/promotion code."""
-    if any(_GATE_NAME.search(n) for n in cmp.names):
-        return True
+    if any(_GATE_NAME.search(part) for n in cmp.names for part in n.split(".")):
+        return True  # MIN_AUC, args.min_auc, baseline_f1, production_metrics
     if not _GATE_PLACE.search(path + " " + cmp.scope):
         return False
     numeric = [c for c in cmp.constants if isinstance(c, (int, float)) and not isinstance(c, bool)]

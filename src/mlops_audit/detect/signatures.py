@@ -169,7 +169,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("mlflow.MlflowClient.transition_model_version_stage", "model_registry", "mlflow"),
     ("mlflow.MlflowClient.set_registered_model_alias", "model_registry", "mlflow"),
     ("wandb.run.link_model", "model_registry", "wandb"),
-    ("wandb.*link_artifact", "model_registry", "wandb"),  # run = wandb.init(); run.link_artifact(art, "model-registry/..")
+    ("wandb.*link_artifact", "model_registry", "wandb"),  # run = wandb.init(); run.link_artifact(art, "registry/x")
     ("wandb.*link_model", "model_registry", "wandb"),
     ("wandb.link_model", "model_registry", "wandb"),
     ("sagemaker.model.Model.register", "model_registry", "sagemaker"),
@@ -349,7 +349,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("litellm.completion", "llm_usage", "litellm"),
     ("litellm.acompletion", "llm_usage", "litellm"),
     ("vllm.LLM", "llm_usage", "vllm"),
-    ("transformers.*ForCausalLM*.generate", "llm_usage", "transformers"),  # model = AutoModelForCausalLM...; model.generate
+    ("transformers.*ForCausalLM*.generate", "llm_usage", "transformers"),  # AutoModelForCausalLM...(); m.generate
     ("transformers.pipeline", "llm_usage", "transformers"),  # filtered: text-generation tasks only
     ("cohere.Client", "llm_usage", "cohere"),
     ("cohere.ClientV2", "llm_usage", "cohere"),

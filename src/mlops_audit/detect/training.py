@@ -101,6 +101,9 @@ def _effective(ctx: FileContext, call: Call) -> str:
     return name
 
 
+_FIT_METHODS = frozenset({"fit", "fit_generator", "train", "backward", "learn"})
+
+
 def fit_kind(ctx: FileContext, call: Call, scope_calls: Iterable[Call] = ()) -> str | None:
     """Why this call fits a model (``fit``, ``train``, ``boost``, ``loop``), or None.
 
@@ -209,12 +212,18 @@ class Reached:
 
 
 def _calls_in(ctx: FileContext, fn: Function) -> list[Call]:
-    out = list(ctx.calls_by_scope.get(fn.qualname, ()))
-    prefix = fn.qualname + "."
-    for scope, calls in ctx.calls_by_scope.items():
-        if scope.startswith(prefix):
-            out.extend(calls)
-    return out
+    """Calls made in ``fn`` and the functions and lambdas nested in it (memoized per file)."""
+    cache = ctx.__dict__.get("_training_calls_in")
+    if cache is None:
+        cache = {}
+        nested: dict[str, list[Call]] = {}
+        for scope, calls in ctx.calls_by_scope.items():
+            parts = scope.split(".")
+            for i in range(1, len(parts) + 1):
+                nested.setdefault(".".join(parts[:i]), []).extend(calls)
+        cache["__all__"] = nested
+        ctx.__dict__["_training_calls_in"] = cache
+    return cache["__all__"].get(fn.qualname, [])
 
 
 def walk_from(index: RepoIndex, ctx: FileContext, calls: list[Call], depth: int = DEPTH,
@@ -353,6 +362,8 @@ _TRACK_ROWS: list[tuple[str, str, frozenset[str]]] = [
     ("google.cloud.aiplatform.log_params", "vertex_experiments", _K({"params"})),
     ("google.cloud.aiplatform.log_metrics", "vertex_experiments", _K({"metrics"})),
     ("sagemaker.experiments.*Run", "sagemaker_experiments", _K({"run", "params", "metrics", "auto"})),
+    ("accelerate.Accelerator.init_trackers", "accelerate", _K({"run", "params", "auto"})),
+    ("accelerate.Accelerator.log", "accelerate", _K({"metrics"})),
     ("zenml.log_metadata", "zenml", _K({"metrics"})), ("zenml.log_model_metadata", "zenml", _K({"metrics"})),
     ("zenml.log_artifact_metadata", "zenml", _K({"metrics"})), ("zenml.log_step_metadata", "zenml", _K({"metrics"})),
     ("optuna.integration*.MLflowCallback", "mlflow", _K({"run", "params", "metrics", "auto"})),
@@ -382,6 +393,7 @@ for _cls, (_tool, _kinds) in _LIGHTNING_LOGGERS.items():
     for _root in ("lightning.pytorch", "pytorch_lightning", "lightning"):
         _TRACK_ROWS.append((f"{_root}.loggers*.{_cls}", _tool, _kinds))
 _TRACK_INDEX: PatternIndex[tuple[str, frozenset[str]]] = PatternIndex((p, (t, k)) for p, t, k in _TRACK_ROWS)
+_TRACKER_ROOTS = frozenset(p.split(".", 1)[0] for p, _, _ in _TRACK_ROWS) - {"*"}
 
 # method names that mark a tracker call on an untyped receiver, when the file imports that tracker
 _UNTYPED = {
@@ -646,6 +658,49 @@ def _entry_candidates(index: RepoIndex, routes: list[Route]
                 yield ctx, "step", fn.qualname, fn.qualname, fn.line, _calls_in(ctx, fn)
 
 
+def _targets_of(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
+    out = []
+    t = resolve(index, ctx, call)
+    if t is not None:
+        out.append(t)
+    for arg in (*call.args, *(v for _, v in call.kwargs)):
+        if isinstance(arg, Ref):
+            t = _lookup(index, ctx, arg.qualname)
+            if t is not None:
+                out.append(t)
+    return [t for t in out if not t[0].py.is_test]
+
+
+def _fits_within(index: RepoIndex, ctx: FileContext, fn: Function, depth: int,
+                 memo: dict[tuple[str, str, int], bool]) -> bool:
+    """Whether ``fn`` or a repository function it calls (``depth`` more levels) fits a model."""
+    key = (ctx.py.path, fn.qualname, depth)
+    if key in memo:
+        return memo[key]
+    memo[key] = False  # cycles
+    calls = _calls_in(ctx, fn)
+    found = _any_fit(ctx, calls) or (depth > 0 and any(
+        _fits_within(index, t_ctx, t_fn, depth - 1, memo)
+        for call in calls for t_ctx, t_fn in _targets_of(index, ctx, call)))
+    memo[key] = found
+    return found
+
+
+def _any_fit(ctx: FileContext, calls: list[Call]) -> bool:
+    for call in calls:
+        if call.method in _FIT_METHODS and fit_kind(ctx, call, ctx.calls_by_scope.get(call.scope, ())):
+            return True
+    return False
+
+
+def _may_fit(index: RepoIndex, ctx: FileContext, start: list[Call], memo: dict[tuple[str, str, int], bool]) -> bool:
+    """Cheap, memoized pre-check before the full walk of a candidate entry point."""
+    if _any_fit(ctx, start):
+        return True
+    return any(_fits_within(index, t_ctx, t_fn, DEPTH - 1, memo)
+               for call in start for t_ctx, t_fn in _targets_of(index, ctx, call))
+
+
 def training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> TrainingView:
     """Every training entry point with its reach and tracking.
 
@@ -657,7 +712,10 @@ def training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> Traini
     dvc_stages = _dvc_stage_scripts(facts)
     mlproject = _mlproject_scripts(facts)
     computed: list[tuple[EntryPoint, FileContext, str]] = []
+    memo: dict[tuple[str, str, int], bool] = {}
     for ctx, kind, label, fn_name, line, start in _entry_candidates(index, routes):
+        if not _may_fit(index, ctx, start, memo):
+            continue  # nothing within reach fits a model: skip the full walk
         seen: set[tuple[str, str]] = set()
         if fn_name != "<module>":
             seen.add((ctx.py.path, fn_name))
@@ -692,7 +750,9 @@ def training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> Traini
 
 
 def _imported_module_calls(index: RepoIndex, ctx: FileContext) -> list[Reached]:
+    """Module-level tracker calls of imported repository modules (``mlflow.autolog()`` in a config module)."""
     out: list[Reached] = []
+    roots = _TRACKER_ROOTS
     modules = index.modules
     for imp in ctx.py.imports:
         mod = imp.module.lstrip(".")
@@ -703,7 +763,8 @@ def _imported_module_calls(index: RepoIndex, ctx: FileContext) -> list[Reached]:
         if other is None or other.py.is_test:
             continue
         for call in other.calls_by_scope.get("<module>", []):
-            out.append(Reached(path, call, ("<import>",), call))
+            if call.qualname.split(".", 1)[0] in roots:
+                out.append(Reached(path, call, ("<import>",), call))
     return out
 
 
@@ -761,6 +822,8 @@ def _fit_integration(index: RepoIndex, ctx: FileContext, f: Reached, entry: Entr
     """Tracking implied by the trainer that fits: Lightning default logger, HF report_to, Ultralytics runs."""
     name = effective(ctx, f.call)
     call = f.call
+    if call.method not in ("fit", "train") and not name.startswith("ultralytics."):
+        return None
     trainer_ctor = _ctor_call(ctx, call)
     if re.search(r"(^|\.)(lightning|pytorch_lightning)(\.pytorch)?\.Trainer\.fit$|lightning.*Trainer\.fit$", name):
         logger = trainer_ctor.kw("logger", None) if trainer_ctor else None

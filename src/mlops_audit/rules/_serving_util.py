@@ -24,7 +24,7 @@ __all__ = [
     "MANAGED_SERVING", "HTTP_FRAMEWORKS", "Frame", "reach", "is_model_load", "lazy_once", "handler_of",
     "serving_view", "ServingView", "is_prediction_route", "walk", "k8s_containers", "compose_services",
     "arg_names", "call_values", "literal_str_for", "route_label", "is_cache_decorator", "imported_files",
-    "absolute_name", "call_index", "CallIndex", "incidental_serving",
+    "absolute_name", "call_index", "CallIndex", "incidental_serving", "Literal",
 ]
 
 # Serving stacks that expose health, metrics and shutdown handling themselves.
@@ -256,7 +256,7 @@ _WRITE_METHODS = {"POST", "PUT", "PATCH"}
 _PREDICT_WORDS = re.compile(
     r"(?i)predict|infer|scor(e|ing)|classif|generat|embed|recommend|forecast|detect|segment|transcri|translat|"
     r"summar|complet|chat|answer|rerank|rank|estimat|sentiment|invocation|caption|ocr|similar|analy[sz]|"
-    r"extract|tag|ask|query|search|qa\b|model")
+    r"extract|ask|query|search|qa\b")
 _NOT_PREDICTION = re.compile(
     r"(?i)train|fit|reload|refresh|upload|login|logout|auth|token|register|signup|user|feedback|label|webhook|"
     r"admin|config|setting|delete|wipe|reset|deploy|promote|rollback|health|metric")
@@ -405,41 +405,93 @@ def incidental_serving(ctx: RuleContext) -> bool:
 
 
 # --- literal tracing ------------------------------------------------------------------------
-def literal_str_for(ctx: FileContext, value: Any, scope: str, line: int, callee: str = ""
-                    ) -> tuple[str, int] | None:
-    """A string a call argument holds: the literal itself, or one assignment step back (scope, then module).
+@dataclass(frozen=True)
+class Literal:
+    """A string found for a call argument: its text (``{}`` where a variable is interpolated), the line of
+    the literal, and the names interpolated into it, with the string values they resolve to (None if unknown)."""
 
-    Returns (text, line of the literal). f-strings and %/+ builds give their literal parts joined
-    with ``{}`` where a variable goes.
+    text: str
+    line: int
+    interpolated: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def display(self) -> str:
+        """The text with known interpolated values put back in place (``{...}`` where unknown)."""
+        values = [v if v is not None else "{...}" for _, v in self.interpolated]
+        pieces = re.split(r"(\{\}|%[sdr])", self.text)
+        holes = [i for i, p in enumerate(pieces) if p in ("{}", "%s", "%d", "%r")]
+        if len(holes) != len(values):
+            return self.text.replace("{}", "{...}")
+        for i, v in zip(holes, values):
+            pieces[i] = v
+        return "".join(pieces)
+
+    @property
+    def resolved_text(self) -> str | None:
+        """The text with every interpolated value known, or None when one is not."""
+        if any(v is None for _, v in self.interpolated):
+            return None
+        return " ".join([self.text] + [v for _, v in self.interpolated if v is not None])
+
+
+def _string_value(ctx: FileContext, name: str, scope: str, line: int) -> tuple[Any, int] | None:
+    """The last assignment of ``name`` before ``line`` in ``scope``, else at module level: (value, line)."""
+    for want_scope in (scope, "<module>"):
+        cands = [a for a in ctx.py.assigns if a.target == name and a.scope == want_scope
+                 and (want_scope == "<module>" or a.line <= line)]
+        if cands:
+            a = max(cands, key=lambda x: x.line)
+            return a.value, a.line
+    return None
+
+
+def _build_at(ctx: FileContext, line: int, scope: str, target: str) -> Any:
+    for s in ctx.py.strings:
+        if s.line == line and s.target == target and s.scope == scope:
+            return s
+    return None
+
+
+def _interpolated(ctx: FileContext, names: tuple[str, ...], scope: str, line: int
+                  ) -> tuple[tuple[str, str | None], ...]:
+    out = []
+    for n in names:
+        found = _string_value(ctx, n, scope, line) if "." not in n else None
+        out.append((n, found[0] if found and isinstance(found[0], str) else None))
+    return tuple(out)
+
+
+def literal_str_for(ctx: FileContext, value: Any, scope: str, line: int, callee: str = "") -> Literal | None:
+    """The string a call argument holds: the literal itself, or one assignment step back (scope, then module).
+
+    f-strings and %/+ builds give their literal parts joined with ``{}`` where a variable goes, and the
+    variables with their values when those are string literals too.
     """
     if isinstance(value, str):
-        return value, line
+        return Literal(value, line)
     if isinstance(value, Expr):
         if value.kind == "call" and isinstance(value.literal, str) and value.callee in (
                 "pathlib.Path", "pathlib.PurePath", "Path"):
-            return value.literal, line
+            return Literal(value.literal, line)
         if value.kind in ("fstring", "concat", "format") and callee:
-            for s in ctx.py.strings:
-                if s.line == line and s.target == f"arg:{callee}" and s.scope == scope:
-                    return "{}".join(s.literal_parts), line
+            sb = _build_at(ctx, line, scope, f"arg:{callee}")
+            if sb is not None:
+                return Literal("{}".join(sb.literal_parts), line, _interpolated(ctx, sb.names, scope, line))
         return None
     if isinstance(value, Ref) and "." not in value.qualname:
-        name = value.qualname
-        for want_scope in (scope, "<module>"):
-            cands = [a for a in ctx.py.assigns if a.target == name and a.scope == want_scope
-                     and (want_scope == "<module>" or a.line <= line)]
-            if not cands:
-                continue
-            a = max(cands, key=lambda x: x.line)
-            if isinstance(a.value, str):
-                return a.value, a.line
-            for s in ctx.py.strings:
-                if s.line == a.line and s.target == name:
-                    return "{}".join(s.literal_parts), a.line
-            if isinstance(a.value, Expr) and a.value.kind == "call" and isinstance(a.value.literal, str) \
-                    and a.value.callee in ("pathlib.Path", "pathlib.PurePath"):
-                return a.value.literal, a.line
+        found = _string_value(ctx, value.qualname, scope, line)
+        if found is None:
             return None
+        v, at = found
+        a_scope = scope if any(a.line == at and a.scope == scope for a in ctx.py.assigns) else "<module>"
+        if isinstance(v, str):
+            return Literal(v, at)
+        sb = _build_at(ctx, at, a_scope, value.qualname)
+        if sb is not None:
+            return Literal("{}".join(sb.literal_parts), at, _interpolated(ctx, sb.names, a_scope, at))
+        if isinstance(v, Expr) and v.kind == "call" and isinstance(v.literal, str) \
+                and v.callee in ("pathlib.Path", "pathlib.PurePath"):
+            return Literal(v.literal, at)
     return None
 
 

@@ -18,7 +18,7 @@ from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._serving_util import (
     Frame, arg_names, call_index, command_text, compose_services, handler_of, imported_files, incidental_serving,
-    is_model_load, is_prediction_route, k8s_containers, lazy_once, literal_str_for, reach, route_label,
+    Literal, is_model_load, is_prediction_route, k8s_containers, lazy_once, literal_str_for, reach, route_label,
     serving_view, walk,
 )
 
@@ -351,8 +351,8 @@ def _validated(ctx: RuleContext, hctx: Any, fn: Any, holders: set[str]) -> bool:
     for cmp in hctx.py.compares:
         if cmp.scope != fn.qualname and not cmp.scope.startswith(prefix):
             continue
-        if cmp.raises and (holders & set(cmp.names) or any(isinstance(c, str) for c in cmp.constants)):
-            return True
+        if cmp.raises and (holders & set(cmp.names) or any(_RAW_BODY.search(n) for n in cmp.names)):
+            return True  # a hand-written check that rejects the request
     return False
 
 
@@ -720,8 +720,8 @@ def _dvc_outputs(facts: Facts) -> set[str]:
     return {p.strip("./") if p.startswith("./") else p for p in out}
 
 
-def _model_ref(cctx: Any, call: Call) -> tuple[str, int] | None:
-    """The string naming the model a load call reads, and the line of that literal."""
+def _model_ref(cctx: Any, call: Call) -> Literal | None:
+    """The string naming the model a load call reads, with the line of that literal."""
     value: Any = call.args[0] if call.args else None
     if value is None:
         for k in _REF_KWARGS:
@@ -732,11 +732,9 @@ def _model_ref(cctx: Any, call: Call) -> tuple[str, int] | None:
         return None
     if isinstance(value, Expr) and value.kind == "call" and normalize(value.callee) in _OPENERS:
         if isinstance(value.literal, str):
-            return value.literal, call.line
+            return Literal(value.literal, call.line)
         inner = value.names[0] if value.names else None
-        if inner:
-            return literal_str_for(cctx, Ref(inner), call.scope, call.line)
-        return None
+        return literal_str_for(cctx, Ref(inner), call.scope, call.line) if inner else None
     found = literal_str_for(cctx, value, call.scope, call.line, call.qualname)
     if found is None and isinstance(value, Ref) and "." not in value.qualname:
         # `with open(PATH, 'rb') as f: pickle.load(f)`: the file handle comes from the nearest open() above
@@ -777,16 +775,16 @@ def _serving_load_sites(ctx: RuleContext) -> Iterator[tuple[Any, Call, str]]:
             continue
         for call in mctx.py.calls:  # module-level loads of the helpers the handlers use
             if call.scope == "<module>":
-                yield from emit(mctx, call, f"{path} (module level, used by the handlers)")
+                yield from emit(mctx, call, "module level, used by the handlers")
     for path in sorted(view.serving_files):
         sctx = index.contexts.get(path)
         if sctx is None or sctx.py.is_test:
             continue
         for call in sctx.py.calls:
-            yield from emit(sctx, call, f"serving module {path}")
+            yield from emit(sctx, call, "serving module")
         for fn in sctx.py.functions:
             for cctx, call, _ in reach(index, sctx, fn, depth=1):
-                yield from emit(cctx, call, f"{path} ({fn.qualname})")
+                yield from emit(cctx, call, f"serving code, {fn.qualname}")
         for call in sctx.py.calls:
             if call.scope != "<module>":
                 continue
@@ -838,24 +836,28 @@ def latest_model_reference(ctx: RuleContext) -> Iterator[Hit]:
         ref = _model_ref(cctx, call)
         if ref is None:
             continue
-        text, line = ref
+        text, line = ref.text, ref.line
+        full = ref.resolved_text  # None when an interpolated part is unknown (it may carry the version)
         loader = is_model_load(cctx, call)
         why = ""
         if _STAGE.match(text.strip()):
             why = f"by the registry stage '{text.rsplit('/', 1)[-1] or text}'"
-        elif _LATEST.search(text):
+        elif _LATEST.search(text) or (full and _LATEST.search(full)):
             why = "by 'latest'"
-        elif "{}" not in text and is_model_file(text) and not re.search(r"\d", text.rsplit("://", 1)[-1]) \
-                and not _dvc_tracked(text, dvc):
+        elif full is not None and is_model_file(text.replace("{}", "x")) and not _dvc_tracked(text, dvc) \
+                and not re.search(r"\d", full.rsplit("://", 1)[-1]):
             why = "from a path with no version"
         if not why or (cctx.py.path, line) in reported:
             continue
         reported.add((cctx.py.path, line))
-        shown = text.replace("{}", "{...}")
-        yield Hit(cctx.py.path, line,
-                  f"{cctx.py.path}:{line} {loader} in {where} loads '{shown}' {why}: the served model can change "
-                  f"without a deploy and cannot be traced to a version", cell=call.cell,
-                  key=f"{loader}:{shown}")
+        shown = ref.display
+        if line == call.line:
+            what = f"{cctx.py.path}:{line} {loader} ({where}) loads '{shown}' {why}"
+        else:
+            what = (f"{cctx.py.path}:{line} names the model '{shown}', which {loader} at line {call.line} ({where}) "
+                    f"loads {why}")
+        yield Hit(cctx.py.path, line, f"{what}: the served model can change without a deploy and cannot be "
+                  f"traced to a version", cell=call.cell, key=f"{loader}:{shown}")
 
 
 def _dvc_tracked(text: str, outs: Any) -> bool:

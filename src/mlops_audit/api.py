@@ -53,7 +53,7 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
     detection = detect(facts)
     from .engine import evaluate
 
-    findings, areas, summary, recommendations, roadmap, notes = evaluate(facts, detection, config)
+    findings, areas, summary, recommendations, roadmap, principles, notes = evaluate(facts, detection, config)
     files_by_kind: dict[str, int] = {}
     for f in facts.files:
         files_by_kind[f.kind] = files_by_kind.get(f.kind, 0) + 1
@@ -68,7 +68,7 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
         tool=ToolInfo(version=__version__),
         target=Target(path=target, commit=facts.git.head, dirty=facts.git.dirty),
         inventory=detection.inventory, findings=findings, areas=areas, summary=summary,
-        inspection=inspection, recommendations=recommendations, roadmap=roadmap,
+        inspection=inspection, recommendations=recommendations, roadmap=roadmap, principles=principles,
     )
     if config.use_cache:
         key = collect_plan.unchanged_key(extra=_memo_extra(target, config))

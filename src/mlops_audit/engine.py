@@ -104,9 +104,9 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
         findings.extend(_findings_of(REGISTRY[UNUSED_SUPPRESSION], unused, ctx))
     findings.sort(key=lambda f: (-f.severity.rank, f.area, f.rule,
                                  f.location.path if f.location else "", (f.location.line or 0) if f.location else 0))
-    areas, summary, recommendations, roadmap = score(findings, detection, applicable, stakes, config)
+    areas, summary, recommendations, roadmap, principles = score(findings, detection, applicable, stakes, config)
     summary = summary.model_copy(update={"suppressed": suppressed})
-    return findings, areas, summary, recommendations, roadmap, notes
+    return findings, areas, summary, recommendations, roadmap, principles, notes
 
 
 def _findings_of(rule: Rule, hits: list[Hit], ctx: RuleContext) -> list[Finding]:

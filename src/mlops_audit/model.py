@@ -15,7 +15,7 @@ __all__ = [
     "SCHEMA_VERSION", "Severity", "Evidence", "Location", "FrameworkInfo", "CapabilityResult",
     "ModelArtifact", "NotebookArtifact", "PathArtifact", "Artifacts", "Lifecycle", "Inventory",
     "Finding", "AreaScore", "Maturity", "Summary", "Target", "ToolInfo", "SkippedFile",
-    "Inspection", "Recommendation", "Roadmap", "Report",
+    "Inspection", "Recommendation", "Roadmap", "PrincipleScore", "Report",
 ]
 
 SCHEMA_VERSION = "1"
@@ -137,8 +137,23 @@ class Summary(_Model):
     automation_level: int = Field(ge=0, le=3)
     stakes: Literal["high", "medium", "low"]
     counts: dict[str, int]
+    automation_reason: str = ""
+    projected_verdict: Optional[Literal["READY", "NEEDS_ATTENTION", "NOT_READY"]] = Field(
+        default=None, description="the verdict once the immediate (critical) roadmap items are fixed")
+    projected_maturity: Optional[Maturity] = Field(
+        default=None, description="maturity once the critical and high findings are fixed")
+    principles_score: int = Field(default=0, description="craft-mlops view: principles passing, out of 6")
     suppressed: int = Field(default=0, description="findings silenced by inline `# mlops-audit: ignore[ID] -- reason`")
     baselined: int = Field(default=0, description="findings left out because their fingerprint is in the --baseline")
+
+
+class PrincipleScore(_Model):
+    """One of the six MLOps principles (automation, versioning, tracking, testing, monitoring, reproducibility)."""
+
+    status: Literal["pass", "partial", "fail", "not_applicable"]
+    score: float = Field(ge=0, le=10)
+    areas: list[str] = []
+    detail: str = ""
 
 
 class Target(_Model):
@@ -195,6 +210,7 @@ class Report(_Model):
     inspection: Inspection = Inspection()
     recommendations: list[Recommendation] = []
     roadmap: Roadmap = Roadmap()
+    principles: dict[str, PrincipleScore] = {}
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent, exclude_none=False)

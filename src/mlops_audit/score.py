@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .applicability import AREAS
-from .model import AreaScore, Finding, Maturity, Recommendation, Roadmap, Severity, Summary
+from .model import AreaScore, Finding, Maturity, PrincipleScore, Recommendation, Roadmap, Severity, Summary
 
 if TYPE_CHECKING:
     from .config import AuditConfig
@@ -68,15 +68,19 @@ def _area_score(findings: list[Finding]) -> tuple[str, float]:
 
 def automation_level(detection: "Detection") -> int:
     """0 manual, 1 pipeline, 2 CI/CD, 3 continuous training."""
+    return _automation(detection)[0]
+
+
+def _automation(detection: "Detection") -> tuple[int, str]:
     caps = detection.inventory.capabilities
-    level = 0
-    if caps["pipeline_orchestration"].present:
-        level = 1
-        if caps["ci"].present and caps["ci_runs_tests"].present:
-            level = 2
-        if caps["scheduled_retraining"].present:
-            level = 3 if level == 2 else max(level, 2)
-    return level
+    if not caps["pipeline_orchestration"].present:
+        return 0, "manual: training is not defined as a pipeline"
+    tools = ", ".join(caps["pipeline_orchestration"].tools)
+    if not (caps["ci"].present and caps["ci_runs_tests"].present):
+        return 1, f"pipeline ({tools}), but no CI that tests and delivers it"
+    if not caps["scheduled_retraining"].present:
+        return 2, f"pipeline ({tools}) with CI running the tests; retraining is not triggered automatically"
+    return 3, f"continuous training: pipeline ({tools}), CI, and an automatic retraining trigger"
 
 
 def verdict_of(findings: list[Finding]) -> str:
@@ -136,13 +140,47 @@ def score(findings: list[Finding], detection: "Detection", applicable: dict[str,
     counts = {s.value: 0 for s in Severity}
     for f in findings:
         counts[f.severity.value] += 1
+    level, reason = _automation(detection)
+    # what the roadmap buys: the verdict once the criticals are fixed, maturity once criticals and highs are
+    remaining = [f for f in findings if f.severity != Severity.CRITICAL]
+    fixed_areas = {a: (_rescore(areas[a], [f for f in by_area[a] if f.severity.rank < Severity.HIGH.rank]))
+                   for a in areas}
+    pn, pweak = _maturity(fixed_areas)
+    principles = _principles(areas)
     summary = Summary(
         verdict=verdict_of(findings),  # type: ignore[arg-type]
         maturity=Maturity(score=n, max=7, level=maturity_level(n), next_step=_next_step(n, weakest, areas, findings)),
-        automation_level=automation_level(detection), stakes=stakes,  # type: ignore[arg-type]
+        automation_level=level, automation_reason=reason, stakes=stakes,  # type: ignore[arg-type]
         counts=counts,
+        projected_verdict=verdict_of(remaining),  # type: ignore[arg-type]
+        projected_maturity=Maturity(score=pn, max=7, level=maturity_level(pn), next_step=""),
+        principles_score=sum(1 for p in principles.values() if p.status == "pass"),
     )
-    return areas, summary, _recommendations(findings), _roadmap(findings)
+    return areas, summary, _recommendations(findings), _roadmap(findings), principles
+
+
+def _rescore(area: AreaScore, findings: list[Finding]) -> AreaScore:
+    if not area.applicable:
+        return area
+    status, value = _area_score(findings)
+    return area.model_copy(update={"status": status, "score": value, "findings": len(findings)})
+
+
+def _principles(areas: dict[str, AreaScore]) -> dict[str, PrincipleScore]:
+    """The six-principle view: each principle's status is its weakest applicable area's."""
+    out: dict[str, PrincipleScore] = {}
+    order = {"fail": 0, "partial": 1, "pass": 2}
+    for name, members in PRINCIPLES.items():
+        applicable = [areas[a] for a in members if a in areas and areas[a].applicable]
+        if not applicable:
+            out[name] = PrincipleScore(status="not_applicable", score=0.0, areas=list(members),
+                                       detail="no applicable area")
+            continue
+        worst = min(applicable, key=lambda a: (order[a.status], a.score))
+        score = round(sum(a.score for a in applicable) / len(applicable), 1)
+        detail = ", ".join(f"{m} {areas[m].status}" for m in members if m in areas and areas[m].applicable)
+        out[name] = PrincipleScore(status=worst.status, score=score, areas=list(members), detail=detail)
+    return out
 
 
 def _principle_of(area: str) -> str:

@@ -178,14 +178,14 @@ COVERAGE: dict[str, tuple[str, ...]] = {
             "report: summary.maturity.next_step"),
     "C37": ("command: scan --area",),
     "K01": ("report: inventory.frameworks", "report: inventory.artifacts.notebooks", "capability: serving"),
-    "K02": ("report: summary.automation_level",),
+    "K02": ("report: summary.automation_reason", "report: summary.automation_level",),
     "K03": ("capability: data_versioning", "capability: model_registry", "capability: config_management",
             "report: areas"),
     "K04": ("capability: experiment_tracking",),
     "K05": ("capability: unit_tests", "capability: model_tests"),
     "K06": ("capability: latency_metrics", "capability: drift_detection", "capability: alerting"),
     "K07": ("capability: seeds_fixed", "capability: lock_file", "capability: containerized"),
-    "K08": ("report: summary.maturity", "report: recommendations.principle"),
+    "K08": ("report: principles", "report: summary.principles_score", "report: summary.maturity"),
     "K09": ("report: recommendations",),
     "K10": ("report: roadmap",),
     "K11": ("command: fix",),
@@ -250,7 +250,7 @@ COVERAGE: dict[str, tuple[str, ...]] = {
 }
 
 # report parts named above that the report model does not carry yet
-PLANNED_REPORT_PARTS = frozenset({"summary.projected_verdict"})
+PLANNED_REPORT_PARTS: frozenset[str] = frozenset()
 
 _STATUS_ORDER = ("covered", "planned", "needs evidence", "missing")
 

@@ -66,6 +66,15 @@ def render(report: Report, color: bool | None = None, width: int | None = None, 
         console.print(Text(f"Findings: {counts or 'none'}{extra}"))
         if s.maturity.next_step:
             console.print(Text(f"Next step: {s.maturity.next_step}", style="italic"))
+        if s.projected_verdict and s.projected_maturity:
+            console.print(Text(f"After the immediate fixes: {s.projected_verdict}; after the critical and high ones: "
+                               f"maturity {s.projected_maturity.score}/7 ({s.projected_maturity.level})", style="dim"))
+        if s.automation_reason:
+            console.print(Text(f"Automation: {s.automation_reason}", style="dim"))
+        if report.principles:
+            marks = {"pass": "✓", "partial": "~", "fail": "✗", "not_applicable": "-"}
+            console.print(Text(f"Principles {s.principles_score}/6: " + "  ".join(
+                f"{marks[p.status]} {name}" for name, p in report.principles.items()), style="dim"))
     console.print()
 
     # stack

@@ -264,7 +264,7 @@ _MODEL_METHODS = {"predict", "predict_proba", "predict_log_proba", "decision_fun
                   "inference", "infer", "invoke", "ainvoke", "transcribe", "classify", "embed_query",
                   "embed_documents", "async_run", "kneighbors", "forward", "predict_on_batch"}
 _MODEL_OBJECT = re.compile(r"(?i)model|clf|classifier|regressor|estimator|pipe|predictor|nlp|llm|detector|"
-                           r"generator|encoder|session|engine|runner|chain|qa")
+                           r"generator|encoder|segmenter|summarizer|tagger|ranker|recommender|forecaster")
 
 
 def route_label(route: Route) -> str:
@@ -288,7 +288,8 @@ def _calls_model(index: RepoIndex, ctx: FileContext, fn: Function) -> bool:
         if method in ("run", "encode") and (name.startswith(("onnxruntime.", "sentence_transformers."))
                                             or _MODEL_OBJECT.search(call.receiver or "")):
             return True
-        if "." not in name and _MODEL_OBJECT.search(name) and name not in c_ctx.functions:
+        if "." not in name and _MODEL_OBJECT.search(name) and name not in c_ctx.functions \
+                and not name[:1].isupper():
             return True  # model(x), pipe(text), nlp(doc)
         if name.endswith(("completions.create", "messages.create", "responses.create", ".chat")):
             return True

@@ -106,3 +106,14 @@ def test_gpu_serving_in_kubernetes_without_exporter(tmp_path: Path) -> None:
                       nvidia.com/gpu: 1
     """})
     assert found(root, "MON007") == [("k8s/deploy.yaml", 12)]
+
+
+def test_device_chosen_at_run_time_is_not_gpu_evidence(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"app.py": FASTAPI_APP + """
+
+    import torch
+
+    DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+    net = torch.nn.Linear(2, 1).cuda() if torch.cuda.is_available() else torch.nn.Linear(2, 1)
+    """})
+    assert found(root, "MON007") == []

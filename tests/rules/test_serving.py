@@ -247,3 +247,47 @@ def test_rules_never_crash_on_fixtures(fixture: str, tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / fixture, tmp_path / "repo")
     report = audit(tmp_path / "repo", AuditConfig(use_cache=False, select=MY_RULES))
     assert not [n for n in report.inspection.notes if n.startswith("rule ")], report.inspection.notes
+
+
+def test_mounted_health_app_counts(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"app.py": FASTAPI_APP + """
+
+    from starlette.applications import Starlette
+
+    app.mount("/healthz", Starlette())
+    """})
+    assert found(root, "SRV002") == []
+
+
+def test_cache_handed_load_is_not_per_request(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"app.py": """
+        import joblib
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        CACHE = {}
+
+
+        def get_model(cache, name):
+            model = cache.get(name)
+            if model is None:
+                model = joblib.load(f"models/{name}-1.joblib")
+                cache.set(name, model)
+            return model
+
+
+        @app.post("/predict")
+        def predict(name: str):
+            return {"m": str(get_model(CACHE, name))}
+    """})
+    assert found(root, "SRV001") == []
+
+
+def test_graceful_shutdown_message_names_the_draining_server(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"app.py": FASTAPI_APP, "Dockerfile": """
+        FROM python:3.11-slim
+        CMD ["gunicorn", "-k", "uvicorn.workers.UvicornWorker", "app:app"]
+    """})
+    report = audit(root, AuditConfig(use_cache=False, select=("SRV004",)))
+    [finding] = report.findings
+    assert "gunicorn stops accepting and drains requests" in finding.message

@@ -15,7 +15,7 @@ from typing import Iterator
 from ..facts import Call, Expr, Facts, Function, PyFile
 from .matcher import normalize_qualname
 
-__all__ = ["FileContext", "RepoIndex", "effective_name"]
+__all__ = ["FileContext", "RepoIndex", "effective_name", "absolute_module"]
 
 
 @dataclass
@@ -67,6 +67,16 @@ def effective_name(call: Call, var_types: dict[str, str]) -> str:
     if call.receiver and call.receiver in var_types and name.startswith(call.receiver + "."):
         return var_types[call.receiver] + name[len(call.receiver):]
     return name
+
+
+def absolute_module(path: str, relative: str) -> str:
+    """``..services.run`` imported from ``app/api/routes.py`` -> ``app.services.run``."""
+    level = len(relative) - len(relative.lstrip("."))
+    package = path.split("/")[:-1]
+    if level > 1:
+        package = package[:len(package) - (level - 1)] if level - 1 <= len(package) else []
+    rest = relative[level:]
+    return ".".join([*package, rest] if rest else package)
 
 
 def _module_names(path: str) -> list[str]:
@@ -125,7 +135,10 @@ class RepoIndex:
             if fn:
                 return ctx, fn
         # imported repository module: pkg.utils.load_model -> (pkg/utils.py, load_model)
-        parts = normalize_qualname(name).split(".")
+        qual = normalize_qualname(name)
+        if qual.startswith("."):
+            qual = absolute_module(ctx.py.path, qual)
+        parts = qual.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             path = self.modules.get(".".join(parts[:cut]))
             if path is None:

@@ -157,6 +157,9 @@ def _registered_routes(path: str, ctx, app_lines: dict[str, int]) -> list[Route]
             continue
         framework = "starlette" if name.startswith("starlette") else (
             "fastapi" if name.endswith("add_api_route") else "flask")
-        out.append(Route(framework, rpath, ("GET",), path, fn.qualname, call.line, fn.line,
+        declared = call.kw("methods")
+        methods = tuple(str(m).upper() for m in declared if isinstance(m, str)) \
+            if isinstance(declared, tuple) and declared else ("GET",)
+        out.append(Route(framework, rpath, methods, path, fn.qualname, call.line, fn.line,
                          app_lines.get(call.receiver), call.receiver))
     return out

@@ -49,19 +49,25 @@ _TRACKING_STEP = {"zenml": ("zenml.step", "zenml.steps.step"), "metaflow": ("met
 
 # -- call helpers -----------------------------------------------------------
 
-def _scoped_types(ctx: FileContext) -> dict[tuple[str, str], list[tuple[int, str]]]:
-    """(scope, local name) -> [(line, constructor)] in line order, built once per file."""
-    cached = ctx.__dict__.get("_training_scoped_types")
+def _assigns_by_scope(ctx: FileContext) -> dict[str, list]:
+    """Assignments grouped by enclosing scope, built once per file (cheap: no name work)."""
+    cached = ctx.__dict__.get("_training_assigns")
     if cached is None:
         cached = {}
         for a in ctx.py.assigns:
-            v = a.value
-            if isinstance(v, Expr) and v.kind == "call" and v.callee:
-                cached.setdefault((a.scope, a.target), []).append((a.line, normalize_qualname(v.callee)))
-        for entries in cached.values():
-            entries.sort()
-        ctx.__dict__["_training_scoped_types"] = cached
+            cached.setdefault(a.scope, []).append(a)
+        ctx.__dict__["_training_assigns"] = cached
     return cached
+
+
+def _scoped_type(ctx: FileContext, scope: str, name: str, line: int) -> str | None:
+    """The constructor of the last ``name = Ctor(...)`` before ``line`` in ``scope``."""
+    best = None
+    for a in _assigns_by_scope(ctx).get(scope, ()):
+        if a.target == name and a.line <= line and isinstance(a.value, Expr) and a.value.kind == "call" \
+                and a.value.callee and (best is None or a.line >= best.line):
+            best = a
+    return normalize_qualname(best.value.callee) if best is not None else None
 
 
 def effective(ctx: FileContext, call: Call) -> str:
@@ -83,12 +89,10 @@ def effective(ctx: FileContext, call: Call) -> str:
 
 def _effective(ctx: FileContext, call: Call) -> str:
     name = normalize_qualname(call.qualname)
-    if call.receiver and name.startswith(call.receiver + "."):
-        found = _scoped_types(ctx).get((call.scope, call.receiver))
+    if call.receiver and call.receiver in ctx.var_types and name.startswith(call.receiver + "."):
+        found = _scoped_type(ctx, call.scope, call.receiver, call.line)
         if found:
-            before = [c for line, c in found if line <= call.line]
-            if before:
-                return before[-1] + name[len(call.receiver):]
+            return found + name[len(call.receiver):]
     eff = ctx.effective(call)
     if eff != name or "." not in name:
         return eff
@@ -636,11 +640,14 @@ def _entry_candidates(index: RepoIndex, routes: list[Route]
     ordered = sorted((p, c) for p, c in index.contexts.items() if not c.py.is_test)
     for path, ctx in ordered:
         py = ctx.py
-        module_calls = list(ctx.calls_by_scope.get("<module>", []))
         if path.endswith(".ipynb"):
-            yield ctx, "notebook", "<module>", "<module>", 1, module_calls
-        elif py.has_main or path.endswith("__main__.py") or (module_calls and path not in imported):
-            yield ctx, "script", "<module>", "<module>", py.main_line or 1, module_calls
+            yield ctx, "notebook", "<module>", "<module>", 1, list(ctx.calls_by_scope.get("<module>", []))
+        elif py.has_main or path.endswith("__main__.py"):
+            yield ctx, "script", "<module>", "<module>", py.main_line or 1, list(ctx.calls_by_scope.get("<module>", []))
+        elif path not in imported:
+            module_calls = [c for c in py.calls if c.scope == "<module>"]
+            if module_calls:
+                yield ctx, "script", "<module>", "<module>", 1, module_calls
     for path, ctx in ordered:
         for fn in ctx.py.functions:
             if _decorated(fn, CLI_DECORATORS, ctx):

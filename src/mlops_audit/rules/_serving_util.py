@@ -24,7 +24,7 @@ __all__ = [
     "MANAGED_SERVING", "HTTP_FRAMEWORKS", "Frame", "reach", "is_model_load", "lazy_once", "handler_of",
     "serving_view", "ServingView", "is_prediction_route", "walk", "k8s_containers", "compose_services",
     "arg_names", "call_values", "literal_str_for", "route_label", "is_cache_decorator", "imported_files",
-    "absolute_name", "call_index", "CallIndex", "incidental_serving", "Literal",
+    "absolute_name", "call_index", "CallIndex", "incidental_serving", "Literal", "command_text",
 ]
 
 # Serving stacks that expose health, metrics and shutdown handling themselves.
@@ -60,6 +60,7 @@ _USER_INPUT = re.compile(r"(?i)(^|\.)(request|req|upload\w*|payload|body)(\.|$)"
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools.cached",
                      "cachetools.func.", "async_lru.alru_cache", "aiocache.cached", "streamlit.cache_resource",
                      "joblib.Memory.cache", "lru_cache", "cache", "cached")
+_CACHE_STORES = {"set", "put", "setdefault", "cache", "store", "__setitem__", "set_model", "register"}
 _CACHE_METHODS = {"memoize", "cached", "cache", "lru_cache", "cache_resource", "alru_cache"}
 
 
@@ -235,6 +236,11 @@ def lazy_once(frames: tuple[Frame, ...], ctx: FileContext, call: Call) -> str | 
             return f"module-level {t} assigned once"
         if "." in t and not through_ctor:
             return f"stored on {t}"
+    # the loaded object handed to a cache (`cache.set(key, model)`, `_MODELS.setdefault(name, model)`)
+    if targets:
+        for other in ctx.calls_by_scope.get(scope, ()):
+            if other.method in _CACHE_STORES and any(t in arg_names(v) for v in other.args for t in targets):
+                return f"handed to {other.qualname}"
     # a guard such as `if _MODEL is None` / `if key not in _CACHE` in any function on the way
     for fr in frames:
         names = _module_names(fr.ctx.py)

@@ -101,10 +101,13 @@ def _chart_dependencies(facts: Facts) -> list[str]:
     seeds=("C17", "K06", "G09", "Z07"), references=(_SCULLEY, _BRECK, _GOOGLE),
     bad="# predictions are served; nothing compares live inputs with the training data",
     good="Report([DataDriftPreset(drift_share=0.3)]).run(reference_data=ref, current_data=live)",
-    principle="monitoring", tools=("evidently", "whylogs", "nannyml", "alibi_detect"),
+    requires=("serving",), principle="monitoring", tools=("evidently", "whylogs", "nannyml", "alibi_detect"),
 )
 def no_drift_detection(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and no drift tool, custom drift statistic, managed model monitor or declared drift contract."""
+    """Flags a serving repository with no drift detection: no drift tool (Evidently, whylogs, NannyML, alibi-detect,
+    ...), no managed model monitor (SageMaker, Vertex, Azure ML), no custom drift statistic and no drift
+    monitor declared in [tool.mlops-audit.contracts].
+    """
     if incidental_serving(ctx):
         return
     if ctx.detection.present("drift_detection") or ctx.config.contracts.drift:
@@ -205,10 +208,14 @@ def _performance_signal(ctx: RuleContext) -> str | None:
     seeds=("C18", "C20", "K06"), references=(_BRECK, _GOOGLE, _KLAISE),
     bad="# predictions are returned and forgotten; outcomes are never compared with them",
     good="auc = roc_auc_score(joined['label'], joined['score'])  # live predictions joined with outcomes",
-    principle="monitoring", tools=("evidently", "nannyml"),
+    requires=("serving",), principle="monitoring", tools=("evidently", "nannyml"),
 )
 def no_performance_monitoring(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and nothing computes model quality from production predictions and their outcomes."""
+    """Flags a serving repository that never measures model quality on production traffic: no performance preset or
+    estimator (Evidently classification/regression, NannyML CBPE/DLE), no metric computed over predictions
+    joined with labels or in monitoring code, no prediction-versus-ground-truth comparison, no feedback route
+    and no declared performance monitor.
+    """
     if incidental_serving(ctx):
         return
     if _performance_signal(ctx):
@@ -294,10 +301,14 @@ def _alert_signal(ctx: RuleContext) -> str | None:
     seeds=("C19", "K06", "G09", "Z07"), references=(_BRECK, _GOOGLE),
     bad="# metrics exported, nobody notified",
     good="- alert: FeatureDriftHigh\n  expr: model_feature_drift_share > 0.3\n  for: 1h",
-    principle="monitoring", tools=("prometheus_rules", "alertmanager", "grafana", "pagerduty", "slack"),
+    requires=("serving",), principle="monitoring",
+    tools=("prometheus_rules", "alertmanager", "grafana", "pagerduty", "slack"),
 )
 def no_alerting(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and no alert rules, alert manager, paging or chat-ops notification anywhere."""
+    """Flags a serving repository with no alerting: no Prometheus alert rules, Alertmanager or Grafana alerting
+    configuration, no paging or chat SDK (Slack, PagerDuty, Opsgenie, Teams), no webhook URL, CloudWatch alarm
+    or hand-written alert code.
+    """
     if incidental_serving(ctx):
         return
     if ctx.detection.present("alerting") or _alert_signal(ctx):
@@ -355,10 +366,13 @@ def _dashboard_signal(ctx: RuleContext) -> str | None:
     seeds=("C21", "G09", "K06"), references=(_GOOGLE, _BRECK),
     bad="# metrics scraped, no dashboard definition",
     good="monitoring/dashboards/model-server.json  # provisioned Grafana dashboard",
-    principle="monitoring", tools=("grafana", "evidently_ui"),
+    requires=("serving",), principle="monitoring", tools=("grafana", "evidently_ui"),
 )
 def no_dashboard(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and no Grafana/Kibana dashboard, monitoring UI or dashboard definition in the repository."""
+    """Flags a serving repository that defines no monitoring dashboard: no Grafana dashboard or provisioning,
+    GrafanaDashboard resource, dashboard container image or chart dependency, Evidently UI, monitoring app or
+    monitoring SaaS SDK.
+    """
     if incidental_serving(ctx):
         return
     if ctx.detection.present("dashboards") or _dashboard_signal(ctx):
@@ -437,25 +451,28 @@ def _repo_level_logging(ctx: RuleContext) -> str | None:
             for path, _ in walk(data):
                 if path and path[-1] == "logger":
                     return f"{doc.path}: payload logger"
+    ci = call_index(ctx)
+    for c, call in ci.qualnames(re.compile(r"DataCaptureConfig$|^bentoml\.monitor")):
+        return f"{c.py.path}:{call.line} {call.qualname}"
+    for c, call in ci.method("deploy", "Model", "create_endpoint_config"):
+        if call.has_kw("data_capture_config") or call.has_kw("DataCaptureConfig"):
+            return f"{c.py.path}:{call.line} data capture"
+    serving_files = serving_view(ctx).serving_files
     for c in index.contexts.values():
         py = c.py
-        if py.is_test:
+        if py.is_test or py.path not in serving_files:
             continue
-        for call in py.calls:
-            if call.qualname.endswith("DataCaptureConfig") or call.has_kw("data_capture_config") or \
-                    call.qualname.startswith("bentoml.monitor"):
-                return f"{py.path}:{call.line} {call.qualname}"
         for fn in py.functions:
             for d in fn.decorators:
                 last = d.qualname.rsplit(".", 1)[-1]
                 if last in ("after_request", "middleware") and _records(index, c, fn, require_pred_names=False):
                     return f"{py.path}:{fn.line} {last} hook"
-        for call in py.calls:
-            if call.method == "add_middleware" and call.args and isinstance(call.args[0], Ref):
-                cls = call.args[0].qualname.rsplit(".", 1)[-1]
-                for fn in py.functions:
-                    if fn.class_name == cls and _records(index, c, fn, require_pred_names=False):
-                        return f"{py.path}:{call.line} middleware {cls}"
+    for c, call in ci.method("add_middleware"):
+        if call.args and isinstance(call.args[0], Ref):
+            cls = call.args[0].qualname.rsplit(".", 1)[-1]
+            for fn in c.py.functions:
+                if fn.class_name == cls and _records(index, c, fn, require_pred_names=False):
+                    return f"{c.py.path}:{call.line} middleware {cls}"
     return None
 
 
@@ -498,10 +515,13 @@ def _repo_level_logging(ctx: RuleContext) -> str | None:
     seeds=("C34", "C20", "K06"), references=(_BRECK, _SCULLEY),
     bad="@app.post('/predict')\ndef predict(req: Item):\n    return {'y': model.predict(...)}",
     good="background.add_task(log_prediction, request_id=rid, model_version=V, features=..., prediction=y)",
-    principle="monitoring", tools=("kafka", "bigquery", "kserve"),
+    requires=("serving",), principle="monitoring", tools=("kafka", "bigquery", "kserve"),
 )
 def no_prediction_logging(ctx: RuleContext) -> Iterator[Hit]:
-    """No prediction route records its inputs/outputs (logs with the prediction, a store, a queue, payload logging)."""
+    """Flags the first prediction route when no prediction route records its inputs or outputs: no database, queue or
+    object-store write, append-mode file, recording helper or background task, no logger call carrying the
+    prediction, no logging middleware, and no KServe/Seldon payload logging or SageMaker data capture.
+    """
     if incidental_serving(ctx):
         return
     if ctx.detection.present("prediction_logging"):
@@ -595,10 +615,13 @@ def _file_tokens(py: Any) -> set[str]:
     seeds=("Z07", "Z10", "Z11", "C17"), references=(_BRECK, _KLAISE),
     bad="stat, p = ks_2samp(ref['age'], cur['age'])\nprint(p)",
     good="stat, p = ks_2samp(ref['age'], cur['age'])\nif p < 0.01:\n    alert('age drifted')",
-    principle="monitoring", tools=("evidently", "scipy"),
+    requires=("serving",), principle="monitoring", tools=("evidently", "scipy"),
 )
 def drift_check_without_threshold(ctx: RuleContext) -> Iterator[Hit]:
-    """Evidently drift presets with default thresholds whose result nothing reads; drift tests never compared."""
+    """Flags Evidently drift presets and metrics run with default thresholds whose drift verdict no code in the file
+    reads, and drift statistics (ks_2samp, wasserstein_distance, ...) in drift or monitoring code whose result
+    is never compared, returned or passed on. Notebooks and tests are exploration, not monitors.
+    """
     if any("threshold" in d for d in ctx.config.contracts.drift):
         return
     tokens: dict[str, set[str]] = {}
@@ -674,6 +697,8 @@ def _gpu_serving(ctx: RuleContext) -> tuple[str, int, str] | None:
         c = index.contexts.get(path)
         if c is None or c.py.is_test:
             continue
+        if any(call.qualname in ("torch.cuda.is_available", "torch.cuda.device_count") for call in c.py.calls):
+            continue  # device chosen at run time: the code alone does not say the service runs on a GPU
         for call in c.py.calls:
             name = c.effective(call)
             if call.method == "cuda" and not name.startswith("torch.cuda"):
@@ -774,10 +799,14 @@ def _gpu_monitored(ctx: RuleContext) -> bool:
     seeds=("C12", "Z03", "K06"), references=(_GOOGLE, "NVIDIA DCGM Exporter documentation"),
     bad="model = AutoModelForCausalLM.from_pretrained(NAME).cuda()  # no GPU metrics anywhere",
     good="dcgm-exporter DaemonSet scraped by Prometheus; alert on DCGM_FI_DEV_GPU_UTIL and FB_USED",
-    principle="monitoring", tools=("dcgm_exporter", "pynvml"),
+    requires=("serving",), principle="monitoring", tools=("dcgm_exporter", "pynvml"),
 )
 def no_gpu_utilization_monitoring(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving code, images or manifests put the model on a GPU and nothing measures GPU utilisation."""
+    """Flags serving on a GPU (an unconditional .cuda()/to('cuda')/device='cuda' in serving code, vLLM,
+    nvidia.com/gpu resources, a CUDA base image serving the app, GPU compose services) when nothing measures
+    GPU utilisation: no DCGM exporter or GPU operator, NVML/gpustat, nvidia-smi sampling, GPU metrics in
+    dashboards or rules, or a server that exports them (Triton, Ray).
+    """
     if incidental_serving(ctx):
         return
     found = _gpu_serving(ctx)

@@ -154,10 +154,14 @@ def _split_evidence(ctx: RuleContext) -> _Where | None:
     seeds=("C27", "G08", "Z06"), references=(_GOOGLE, _BRECK),
     bad="kubectl set image deployment/model-server model=registry/model:13   # 100% at once",
     good="strategy:\n  canary:\n    steps: [{setWeight: 10}, {pause: {duration: 30m}}, {setWeight: 50}]",
-    principle="deployment", tools=("argo_rollouts", "istio", "flagger", "kserve"),
+    requires=("serving",), principle="deployment", tools=("argo_rollouts", "istio", "flagger", "kserve"),
 )
 def no_traffic_splitting(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and no weighted routing, canary, feature flag, variant weights or hand-written split."""
+    """Flags a serving repository with no way to send part of the traffic to a new model version: no weighted routing
+    (Istio, Gateway API, Knative, SMI, Traefik), progressive delivery (Argo Rollouts, Flagger), KServe canary,
+    Seldon or SageMaker variant weights, feature-flag SDK, per-request split in a handler, or canary declared
+    in the rollout contract.
+    """
     if incidental_serving(ctx):
         return
     if _contract(ctx, "canary", "traffic", "ab", "ab_test", "split") or _split_evidence(ctx):
@@ -234,10 +238,13 @@ def _shadow_signal(ctx: RuleContext) -> str | None:
     seeds=("C28", "G08", "Z06"), references=(_GOOGLE, _SCULLEY),
     bad="# the candidate's first request is a real user's request",
     good="mirror: {host: model-v13}\nmirrorPercentage: {value: 100.0}",
-    principle="deployment", tools=("istio", "seldon"),
+    requires=("serving",), principle="deployment", tools=("istio", "seldon"),
 )
 def no_shadow_mode(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and no traffic mirroring, shadow predictor, shadow variant or shadow call path."""
+    """Flags a serving repository where no candidate model can receive mirrored production traffic: no mirror
+    settings (Istio, Gateway API RequestMirror, Traefik), Seldon shadow predictor, SageMaker shadow variant,
+    shadow/challenger code path, or shadow declared in the rollout contract.
+    """
     if incidental_serving(ctx):
         return
     if _shadow_signal(ctx):
@@ -293,10 +300,14 @@ def _automated_analysis(ctx: RuleContext) -> bool:
     seeds=("C29",), references=(_KOHAVI, _BRECK),
     bad="if mean(conv_b) > mean(conv_a):\n    promote('b')",
     good="stat, p = proportions_ztest([conv_b, conv_a], [n_b, n_a])\nif p < 0.05 and n >= MIN_N:\n    promote('b')",
-    principle="testing", tools=("scipy", "statsmodels"),
+    requires=("serving",), principle="testing", tools=("scipy", "statsmodels"),
 )
 def no_significance_test(ctx: RuleContext) -> Iterator[Hit]:
-    """Traffic splitting exists, no experimentation platform or automated analysis, and no statistical test in code."""
+    """Flags traffic splitting (anchored on its evidence) when no statistical test judges the comparison: no
+    scipy/statsmodels/pingouin test, no hand-written significance test, no experimentation platform that
+    computes it (GrowthBook, LaunchDarkly, Statsig, Optimizely) and no automated canary analysis (Argo
+    AnalysisTemplate, Flagger metrics).
+    """
     if incidental_serving(ctx):
         return
     split = _split_evidence(ctx)
@@ -377,10 +388,13 @@ def _rollback_signal(ctx: RuleContext) -> str | None:
     seeds=("C26", "Z06", "G08", "H15"), references=(_GOOGLE, _SCULLEY),
     bad="# deploy.sh pushes the new image; nobody knows the previous tag",
     good="docs/runbooks/rollback.md + rollout = {rollback = 'docs/runbooks/rollback.md', time_to_rollback = '5m'}",
-    principle="deployment", tools=("argo_rollouts", "flagger", "mlflow"),
+    requires=("serving",), principle="deployment", tools=("argo_rollouts", "flagger", "mlflow"),
 )
 def no_rollback_plan(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving, and no declared rollback, self-rolling-back delivery tool, runbook file or rollback job."""
+    """Flags a serving repository with no rollback plan: no rollback in the declared rollout contract, no Argo
+    Rollouts or Flagger (which roll back on failed analysis), no rollback or runbook file, no rollback job or
+    key in configuration and no rollback function.
+    """
     if incidental_serving(ctx):
         return
     if _rollback_signal(ctx):

@@ -111,15 +111,19 @@ def _per_request_handlers(ctx: RuleContext) -> Iterator[tuple[str, Any, Any, str
             "`if _model is None` check."
         ),
     },
-    seeds=("H10", "H21", "H02"), references=(_SCULLEY, _BRECK),
+    seeds=("H10", "H21"), references=(_SCULLEY, _BRECK),
     bad=("@app.post('/predict')\ndef predict(x: Item):\n    model = joblib.load('model.pkl')\n"
          "    return model.predict(...)"),
     good=("model = joblib.load(MODEL_PATH)  # at start-up\n\n@app.post('/predict')\ndef predict(x: Item):\n"
           "    return model.predict(...)"),
-    principle="deployment", tools=("fastapi", "flask", "bentoml"),
+    requires=("serving",), principle="deployment", tools=("fastapi", "flask", "bentoml"),
 )
 def model_loaded_per_request(ctx: RuleContext) -> Iterator[Hit]:
-    """Flag model-loading calls reachable from a route handler (two helper levels deep) that no cache guards."""
+    """Flags model-loading calls (joblib/pickle/torch.load, from_pretrained, pipeline(), InferenceSession, mlflow
+    load_model, ...) reachable from a route handler or per-request hook, following repository helpers, FastAPI
+    Depends providers and class constructors two levels deep. Loads behind functools caches, module-level
+    globals, application state or an `is None` guard run once and are not flagged.
+    """
     index = ctx.detection.index
     seen: set[tuple[str, int]] = set()
     for label, hctx, fn, route_text in _per_request_handlers(ctx):
@@ -226,13 +230,17 @@ def _config_health(facts: Facts) -> str | None:
             "`HEALTHCHECK CMD curl -f http://localhost:8000/healthz || exit 1`."
         ),
     },
-    seeds=("C13", "H10", "H02"), references=(_BRECK, _GOOGLE),
+    seeds=("C13", "H10"), references=(_BRECK, _GOOGLE),
     bad="app = FastAPI()\n\n@app.post('/predict')\ndef predict(x: Item): ...",
     good="app = FastAPI()\n\n@app.get('/healthz')\ndef healthz():\n    return {'status': 'ok'}",
-    principle="deployment", tools=("kubernetes",),
+    requires=("serving",), principle="deployment", tools=("kubernetes",),
 )
 def no_health_endpoint(ctx: RuleContext) -> Iterator[Hit]:
-    """An HTTP serving app with routes but no health route, probe or HEALTHCHECK."""
+    """Flags an HTTP serving app (FastAPI, Flask, Starlette, ...) that has routes but no health or readiness route,
+    mounted health app, Kubernetes/Helm probe, compose healthcheck or Dockerfile HEALTHCHECK. Frameworks that
+    provide health checks themselves (BentoML, Ray Serve, KServe, Seldon, TorchServe, Triton, LitServe, vLLM)
+    are not flagged. The finding points at the app creation line of the file with the most routes.
+    """
     if incidental_serving(ctx):
         return
     view = serving_view(ctx)
@@ -246,6 +254,11 @@ def no_health_endpoint(ctx: RuleContext) -> Iterator[Hit]:
         if not c.py.is_test and any(imp.module.startswith(_HEALTH_LIBS) or (imp.module + ".").startswith(_HEALTH_LIBS)
                                     for imp in c.py.imports):
             return
+    for _, call in call_index(ctx).method("mount", "add_route", "add_api_route", "add_url_rule", "Route", "Mount",
+                                          "add_get"):
+        first = call.args[0] if call.args else call.kw("path")
+        if isinstance(first, str) and first.startswith("/") and _health_like(first, ""):
+            return  # mounted or registered health app/route the route table does not list
     anchor = view.anchor()
     if anchor is None:
         return
@@ -400,10 +413,14 @@ def _validated(ctx: RuleContext, hctx: Any, fn: Any, holders: set[str]) -> bool:
     bad=("@app.route('/predict', methods=['POST'])\ndef predict():\n    X = pd.DataFrame(request.json)\n"
          "    return jsonify(model.predict(X).tolist())"),
     good="@app.post('/predict')\ndef predict(req: PredictRequest):\n    X = pd.DataFrame([req.model_dump()])\n    ...",
-    principle="deployment", tools=("pydantic", "marshmallow"),
+    requires=("serving",), principle="deployment", tools=("pydantic", "marshmallow"),
 )
 def prediction_route_without_schema(ctx: RuleContext) -> Iterator[Hit]:
-    """POST/PUT prediction routes that read the raw body (or take a bare dict) and validate nothing."""
+    """Flags POST/PUT/PATCH prediction routes whose handler reads the raw request body (request.json, get_json(),
+    await request.json()) or takes an untyped dict body, and neither declares a typed body (pydantic,
+    dataclass, marshmallow) nor validates it (model_validate, Schema().load, jsonschema, a rejecting check on
+    the payload, validation decorators).
+    """
     view = serving_view(ctx)
     index = ctx.detection.index
     for route in view.http_routes:
@@ -539,10 +556,13 @@ def _shutdown_handling(ctx: RuleContext) -> str | None:
     seeds=("C14",), references=(_SCULLEY, "Kubernetes documentation, 'Pod Lifecycle: Termination of Pods'"),
     bad="app = FastAPI()  # no lifespan, no shutdown hook, no grace period",
     good="app = FastAPI(lifespan=lifespan)  # cleanup after yield; terminationGracePeriodSeconds: 30",
-    principle="deployment", tools=("kubernetes", "gunicorn", "uvicorn"),
+    requires=("serving",), principle="deployment", tools=("kubernetes", "gunicorn", "uvicorn"),
 )
 def no_graceful_shutdown(ctx: RuleContext) -> Iterator[Hit]:
-    """An HTTP app with no lifespan/shutdown hook, SIGTERM handler, server drain option or k8s grace period."""
+    """Flags an HTTP serving app with no shutdown handling anywhere: no lifespan= or shutdown hook, no SIGTERM
+    handler or atexit hook, no graceful-timeout option for gunicorn/uvicorn, and no Kubernetes
+    terminationGracePeriodSeconds or preStop hook. Managed serving frameworks are not flagged.
+    """
     if incidental_serving(ctx):
         return
     view = serving_view(ctx)
@@ -553,11 +573,43 @@ def no_graceful_shutdown(ctx: RuleContext) -> Iterator[Hit]:
     anchor = view.anchor()
     if anchor is None:
         return
-    fw = sorted({r.framework for r in view.http_routes})
+    fw = "/".join(sorted({r.framework for r in view.http_routes}))
+    server = _production_server(ctx)
+    if server:
+        effect = (f"{server} stops accepting and drains requests, but nothing flushes buffered logs or releases "
+                  f"the model, and Kubernetes gets no drain window")
+    else:
+        effect = "in-flight requests and buffered logs are lost on every redeploy"
     yield Hit(anchor[0], anchor[1],
-              f"{anchor[0]}:{anchor[1]} creates a {'/'.join(fw)} app with no shutdown hook, SIGTERM handler, "
-              f"graceful-timeout option or Kubernetes termination grace period: in-flight requests and "
-              f"buffered logs are lost on every redeploy", key="no-graceful-shutdown")
+              f"{anchor[0]}:{anchor[1]} creates a {fw} app with no shutdown hook, SIGTERM handler, graceful-timeout "
+              f"option or Kubernetes termination grace period: {effect}", key="no-graceful-shutdown")
+
+
+_SERVERS = re.compile(r"\b(gunicorn|uvicorn|hypercorn|daphne|waitress-serve|granian)\b")
+
+
+def _production_server(ctx: RuleContext) -> str | None:
+    """The ASGI/WSGI server the app runs under (Dockerfile, compose, Kubernetes or code), if any."""
+    for df in ctx.facts.dockerfiles:
+        for ins in df.instructions:
+            if ins.instruction in ("CMD", "ENTRYPOINT"):
+                m = _SERVERS.search(" ".join(ins.args) or ins.value)
+                if m:
+                    return m.group(1)
+    for doc, _, svc in compose_services(ctx.facts):
+        m = _SERVERS.search(command_text(svc.get("command")) + " " + command_text(svc.get("entrypoint")))
+        if m:
+            return m.group(1)
+    for doc in ctx.facts.configs_of("k8s", "helm_template"):
+        for _, c in k8s_containers(doc):
+            m = _SERVERS.search(command_text(c.get("command")) + " " + command_text(c.get("args")))
+            if m:
+                return m.group(1)
+    ci = call_index(ctx)
+    for root in ("uvicorn", "hypercorn", "waitress", "gunicorn"):
+        if ci.by_root.get(root):
+            return root
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -673,10 +725,13 @@ def _latency_signal(ctx: RuleContext) -> str | None:
     seeds=("C16", "K06"), references=(_BRECK, _GOOGLE),
     bad="app = FastAPI()  # no /metrics",
     good="app = FastAPI()\nInstrumentator().instrument(app).expose(app)",
-    principle="monitoring", tools=("prometheus", "opentelemetry"),
+    requires=("serving",), principle="monitoring", tools=("prometheus", "opentelemetry"),
 )
 def no_latency_metrics(ctx: RuleContext) -> Iterator[Hit]:
-    """An HTTP serving app with no latency instrumentation (Prometheus, OpenTelemetry, APM agent, mesh)."""
+    """Flags an HTTP serving app that exports no request latency: no Prometheus histogram or summary, instrumentator,
+    OpenTelemetry, APM agent (Datadog, New Relic, Elastic, Sentry tracing), service mesh sidecar, or hand-
+    written request timing kept as a latency field.
+    """
     if incidental_serving(ctx):
         return
     view = serving_view(ctx)
@@ -826,10 +881,14 @@ def _serving_load_sites(ctx: RuleContext) -> Iterator[tuple[Any, Call, str]]:
     seeds=("Z05", "Z10"), references=(_GOOGLE, _SCULLEY),
     bad="model = mlflow.pyfunc.load_model('models:/churn/Production')",
     good="model = mlflow.pyfunc.load_model(os.environ['MODEL_URI'])  # models:/churn/12",
-    principle="versioning", tools=("mlflow", "dvc"),
+    requires=("serving",), principle="versioning", tools=("mlflow", "dvc"),
 )
 def latest_model_reference(ctx: RuleContext) -> Iterator[Hit]:
-    """Loads in serving code whose model reference is 'latest', a stage, or a literal file path with no version."""
+    """Flags model loads in serving code (handlers and their helpers, serving modules, start-up code, modules the
+    handlers import) whose model reference is 'latest', a registry stage (models:/name/Production), or a
+    literal model file path with no version, hash or digit, following one assignment back. DVC-tracked files
+    and interpolated parts that may carry a version are not flagged.
+    """
     dvc = ctx.memo("srv_dvc_outputs", lambda: _dvc_outputs(ctx.facts))
     reported: set[tuple[str, int]] = set()
     for cctx, call, where in _serving_load_sites(ctx):
@@ -923,10 +982,13 @@ def _serving_deployments(facts: Facts) -> list[tuple[ConfigDoc, str]]:
     bad="kind: Deployment\nspec:\n  replicas: 2   # fixed",
     good=("kind: HorizontalPodAutoscaler\nspec:\n  scaleTargetRef: {kind: Deployment, name: model-server}\n"
           "  minReplicas: 2\n  maxReplicas: 10"),
-    principle="deployment", tools=("k8s_hpa", "keda"),
+    requires=("serving",), principle="deployment", tools=("k8s_hpa", "keda"),
 )
 def no_autoscaling(ctx: RuleContext) -> Iterator[Hit]:
-    """Kubernetes Deployments of the serving app and no HPA, KEDA, KServe or Knative autoscaling anywhere."""
+    """Flags the first Kubernetes Deployment/StatefulSet (or SeldonDeployment without hpaSpec) of the serving
+    application, infrastructure images excluded, when no HorizontalPodAutoscaler, KEDA ScaledObject,
+    KServe/Knative/Ray autoscaling or Helm autoscaling switch exists.
+    """
     if incidental_serving(ctx):
         return
     if ctx.detection.present("autoscaling"):
@@ -1004,13 +1066,16 @@ def _slo_in_configs(facts: Facts) -> str | None:
         "then enforce it: a load test at 125% of the target throughput in CI, and an alert on "
         "histogram_quantile(0.99, rate(request_duration_seconds_bucket[5m])) above the p99 target."
     ),
-    seeds=("C11", "Z02", "G01", "Z11", "Z09"), references=(_SRE, _BRECK),
+    seeds=("C11", "Z02", "G01", "Z11"), references=(_SRE, _BRECK),
     bad="# no SLO anywhere: the service is 'fast enough' until it is not",
     good="[tool.mlops-audit.contracts]\nlatency_p95_ms = 120\nlatency_p99_ms = 250\nthroughput_qps = 200",
-    principle="monitoring", tools=("prometheus", "locust", "k6"),
+    requires=("serving",), principle="monitoring", tools=("prometheus", "locust", "k6"),
 )
 def no_latency_slo(ctx: RuleContext) -> Iterator[Hit]:
-    """Serving exists, no latency SLO in the audit contracts, SLO configs, SLO manifests or latency alerts."""
+    """Flags a serving repository that declares no latency objective: nothing in [tool.mlops-audit.contracts]
+    (latency_p50_ms/latency_p95_ms/latency_p99_ms), no SLO mapping with percentile keys in its configuration,
+    no SLO manifest (Sloth, Pyrra, OpenSLO) and no latency-quantile alert rule.
+    """
     if incidental_serving(ctx):
         return
     if ctx.config.contracts.has_latency_slo or _slo_in_configs(ctx.facts):
@@ -1057,10 +1122,13 @@ _VLLM_FLAGS = re.compile(r"--tensor-parallel-size|(^|\s)-tp(\s|=)|--max-model-le
     seeds=("C16",), references=("vLLM documentation, 'Engine Arguments'",),
     bad="llm = LLM(model='meta-llama/Llama-3.1-8B-Instruct')",
     good="llm = LLM(model=MODEL, tensor_parallel_size=1, max_model_len=8192, gpu_memory_utilization=0.85)",
-    principle="deployment", tools=("vllm",),
+    requires=("serving",), principle="deployment", tools=("vllm",),
 )
 def vllm_serving_unconfigured(ctx: RuleContext) -> Iterator[Hit]:
-    """vLLM engines (Python or CLI) set none of tensor_parallel_size, max_model_len, gpu_memory_utilization."""
+    """Flags vLLM engines created in code (LLM, EngineArgs, AsyncEngineArgs) and `vllm serve` / OpenAI-server
+    commands in Dockerfiles, Kubernetes and compose that set none of tensor_parallel_size, max_model_len and
+    gpu_memory_utilization.
+    """
     for c, call in call_index(ctx).root("vllm"):
         py = c.py
         if py.path.endswith(".ipynb"):

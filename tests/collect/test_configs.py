@@ -11,6 +11,10 @@ from mlops_audit.collect.configs import config_candidate, parse_config, targets_
 from mlops_audit.collect.yaml_lines import neutralise_templates
 from mlops_audit.facts import ConfigDoc
 
+# A hang guard against quadratic blow-ups on hostile input, not a speed goal (those live in
+# benchmarks/): linear parsing takes well under a second; a regression takes minutes.
+HANG_GUARD_SECONDS = 60.0
+
 
 def one(path: str, text: str) -> ConfigDoc:
     docs = parse_config(path, text)
@@ -345,7 +349,7 @@ def test_billion_laughs_refused_fast() -> None:
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     start = time.perf_counter()
     doc = one("bomb.yaml", "\n".join(lines) + "\n")
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
     assert doc.kind == "invalid" and "aliases expand" in (doc.error or "")
 
 
@@ -401,7 +405,7 @@ def test_never_raises(path: str, text: str) -> None:
 def test_hostile_text_stays_linear(path: str, text: str) -> None:
     start = time.perf_counter()
     parse_config(path, text)
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
 
 
 def test_anchor_on_a_key() -> None:

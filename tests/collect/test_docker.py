@@ -8,6 +8,10 @@ import pytest
 from mlops_audit.collect.docker import dockerfile_candidate, parse_dockerfile
 from mlops_audit.facts import DockerInstruction
 
+# A hang guard against quadratic blow-ups on hostile input, not a speed goal (those live in
+# benchmarks/): linear parsing takes well under a second; a regression takes minutes.
+HANG_GUARD_SECONDS = 60.0
+
 
 def rows(text: str) -> list[tuple[str, str, int, int | None]]:
     return [(i.instruction, i.value, i.line, i.end_line) for i in parse_dockerfile("Dockerfile", text).instructions]
@@ -131,5 +135,5 @@ def test_never_raises(text: str) -> None:
 def test_heredoc_flood_stays_linear() -> None:
     start = time.perf_counter()
     df = parse_dockerfile("Dockerfile", "RUN <<EOF\n" * 20_000)
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
     assert len(df.instructions) == 20_000

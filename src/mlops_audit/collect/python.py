@@ -70,6 +70,31 @@ class PyCollector(ast.NodeVisitor):
         self.cell: int | None = None
         self.line_offset = 0
 
+    # -- traversal: ast.NodeVisitor's, minus its per-node string building and generators ------------
+    _dispatch: dict[type, Any] = {}
+
+    def visit(self, node: ast.AST) -> None:
+        cls = node.__class__
+        method = self._dispatch.get(cls)
+        if method is None:
+            method = getattr(type(self), "visit_" + cls.__name__, None) or type(self).generic_visit
+            self._dispatch[cls] = method
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        visit = self.visit
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
+            elif isinstance(value, ast.AST) and name != "ctx":
+                visit(value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass
+
     # -- name resolution -------------------------------------------------
     def resolve(self, node: ast.AST) -> str:
         """Dotted, import-resolved name of a Name/Attribute chain, or "" if not a plain chain."""

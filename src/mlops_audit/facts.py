@@ -14,6 +14,7 @@ concatenation, which names flowed into it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterator, Mapping
 
 __all__ = [
@@ -104,7 +105,7 @@ class Call:
     def has_kw(self, name: str) -> bool:
         return any(key == name for key, _ in self.kwargs)
 
-    @property
+    @cached_property
     def method(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Any, Iterable
+from typing import Callable, Any, Iterable
 
 from ..facts import Call, Expr, Facts, PyFile, Ref
 from .context import FileContext, RepoIndex
@@ -49,11 +49,18 @@ _REGISTRY_OR_DEPLOY = re.compile(r"(register_model|transition_model_version_stag
 _GATE_NAME = re.compile(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
                         r"required|expected|target|gate|tolerance")
 _GATE_PLACE = re.compile(r"(?i)eval|gate|promot|deploy|regist|release|validat|quality|champion|compare|check_model")
+# Calls that stop a pipeline run or process; a metric comparison right before one of them gates what follows.
+_STOP_METHODS = frozenset({"cancel", "exit", "abort", "fail", "_exit", "terminate"})
+_GATE_REACH = 12
 _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "scipy.spatial.distance.jensenshannon",
                 "scipy.stats.chi2_contingency", "scipy.stats.chisquare", "scipy.stats.entropy",
                 "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
 
 
+# Message, response and base types that live next to the LLM classes of llama-index / langchain packages.
+_LLM_DATA_TYPE = re.compile(r"^(llama_index|langchain)[\w.]*\.(base|types|utils|generic_utils|openai_utils|"
+                            r"schema)\.\w+$|^(llama_index|langchain)[\w.]*\.\w*(Message|MessageRole|Response|"
+                            r"ResponseGen|Metadata|Chunk|Delta)$")
 _SEED_KWARGS = frozenset({"seed", "a", "x", "random_state", "seed_value", "key"})
 _TRAIN_METHODS = frozenset({"fit", "fit_generator", "train", "backward"})
 
@@ -87,6 +94,8 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
         return call.kw("repo_type") in ("dataset", "space")
     if name.endswith(".push_to_hub") and (name.startswith("datasets.") or re.search(r"(?i)data", call.receiver)):
         return True  # a dataset pushed to the Hub is not a model version
+    if capability == "llm_usage" and _LLM_DATA_TYPE.search(name):
+        return True  # ChatMessage(...), ChatResponse, llms.base.LLM: message and type classes, not model calls
     if capability == "seeds_fixed":
         # random.seed(), np.random.default_rng(), RandomState(), seed_everything() without a
         # seed draw fresh entropy: nothing is fixed
@@ -109,7 +118,7 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
     """
     core = _core_import_roots(facts)
     optional = {r for r in declared if r not in core}
-    scope = _Scope(core, optional, _used_class_names(facts, index), _own_roots(facts), _core_tools(facts),
+    scope = _Scope(core, optional, lambda: _used_class_names(facts, index), _own_roots(facts), _core_tools(facts),
                    any(m.requirements for m in facts.manifests))
     for path, ctx in index.contexts.items():
         py = ctx.py
@@ -124,6 +133,7 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
         _evaluation_gate(ctx, ev)
         _mlflow_signature(ctx, ev)
         _webhook_alerts(ctx, ev)
+        _orchestrator_schedules(ctx, ev)
     _serving_surface(index, ev, routes)
     _prediction_logging(index, ev, routes)
 
@@ -235,20 +245,30 @@ _TOOLS_WITH_DISTS = frozenset((c, t) for _d, c, t in DISTS)
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass", "hasattr", "getattr", "type", "cast", "repr", "str"})
 
 
-def _hook_classes(py: PyFile, used_names: set[str]) -> dict[str, bool]:
+def _hook_classes(py: PyFile, scope: "_Scope") -> dict[str, bool]:
     """Classes of this file that plug into a framework hook (qualname -> does the project use them)."""
-    return {cls.qualname: cls.name in used_names for cls in py.classes
-            if any(_HOOK_BASE.search(b.rsplit(".", 1)[-1]) for b in cls.bases if b)}
+    hooked = [cls for cls in py.classes if any(_HOOK_BASE.search(b.rsplit(".", 1)[-1]) for b in cls.bases if b)]
+    if not hooked or scope.used_names is None:
+        return {}
+    used = scope.used_names
+    return {cls.qualname: cls.name in used for cls in hooked}
 
 
 class _Scope:
     """What decides whether a tool call found in code is the project's own use of the tool."""
 
-    def __init__(self, core: set[str], optional: set[str], used_names: set[str] | None = None,
+    def __init__(self, core: set[str], optional: set[str], used_names: "set[str] | Callable[[], set[str]] | None" = None,
                  own_roots: frozenset[str] = frozenset(), core_tools: set[tuple[str, str]] | None = None,
                  has_manifest: bool = False) -> None:
-        self.core, self.optional, self.used_names = core, optional, used_names
+        self.core, self.optional, self._used = core, optional, used_names
         self.own_roots, self.core_tools, self.has_manifest = own_roots, core_tools or set(), has_manifest
+
+    @property
+    def used_names(self) -> set[str] | None:
+        """Computed on first need: only repositories with framework hook classes pay for it."""
+        if callable(self._used):
+            self._used = self._used()
+        return self._used  # type: ignore[return-value]
 
 
 def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: set[str] | None = None,
@@ -258,7 +278,7 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
     py = ctx.py
     guarded = ctx.guarded_modules
     lazy = _lazy_modules(py)
-    hooks = _hook_classes(py, scope.used_names) if scope.used_names is not None else {}
+    hooks = _hook_classes(py, scope)
     own = scope.own_roots
     for call in py.calls:
         name = ctx.effective(call)
@@ -269,7 +289,7 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
             continue
         if root in lazy and root in optional:
             continue
-        matches = list(CALL_INDEX.match(name))
+        matches = CALL_INDEX.match(name)
         hook = next((q for q in hooks if call.scope == q or call.scope.startswith(q + ".")), None) if hooks else None
         if hook is not None:
             if not hooks[hook]:
@@ -425,6 +445,13 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gates promotion", cmp.cell)
         elif cmp.raises and _gate_like(cmp, py.path):
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gate", cmp.cell)
+        elif cmp.context == "if" and _gate_like(cmp, py.path):
+            # the branch that stops the run may be the else: `if new_mse < production_mse: ... else: run.cancel()`
+            stop = next((c for c in ctx.calls_by_scope.get(cmp.scope, ()) if c.method in _STOP_METHODS
+                         and cmp.line < c.line <= cmp.line + _GATE_REACH and c.cell == cmp.cell), None)
+            if stop is not None:
+                ev.add("evaluation_gate", "", py.path, cmp.line, f"metric comparison stops the run ({stop.qualname})",
+                       cmp.cell)
 
 
 def _gate_like(cmp: Any, path: str) -> bool:
@@ -597,6 +624,95 @@ def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> 
                 ev.add("prediction_logging", "", ctx.py.path, call.line, "SageMaker data capture", call.cell)
 
 
+# --- training started by an orchestrator schedule ------------------------------------------------
+_AIRFLOW_DAGS = frozenset({"airflow.DAG", "airflow.models.DAG", "airflow.models.dag.DAG", "airflow.sdk.DAG"})
+_AIRFLOW_DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.sdk.dag", "airflow.dag"})
+_SCHEDULE_KWARGS = ("schedule_interval", "schedule", "timetable")
+_PREFECT_SCHEDULE_KWARGS = frozenset({"cron", "interval", "rrule", "schedule", "schedules"})
+_SCHEDULE_CALLS = (
+    ("prefect", re.compile(r"^prefect\.(client|server)\.schemas\.schedules\.(Cron|Interval|RRule)Schedule$")),
+    ("zenml", re.compile(r"^zenml\.(config\.(schedule\.)?)?Schedule$")),
+    ("dagster", re.compile(r"^dagster\.(ScheduleDefinition|build_schedule_from_partitioned_job)$")),
+    ("vertex", re.compile(r"^google\.cloud\.aiplatform\.(PipelineJob\.create_schedule|PipelineJobSchedule)$")),
+)
+# "train" as a word part of an identifier: train_model, retrain, model-training, Trainer; not pretrained,
+# constraint or the train_test_split helper.
+_TRAIN_WORD = re.compile(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
+_TASK_KWARGS = frozenset({"task_id", "dag_id", "python_callable", "image", "bash_command", "command", "cmds",
+                          "arguments", "application", "entrypoint", "name", "job_name", "pipeline_name",
+                          "display_name", "template_path", "pipeline_func", "job", "flow"})
+
+
+def _unscheduled(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "@once"))
+
+
+def _trains(ctx: FileContext) -> bool:
+    """Does this file (a DAG, flow or scheduling script) start training? Training calls, or a task, job,
+    image, callable, function or imported name that says train."""
+    py = ctx.py
+    if _TRAIN_WORD.search(py.path.rsplit("/", 1)[-1]) or training_calls(py, ctx):
+        return True
+    if any(_TRAIN_WORD.search(fn.name) for fn in py.functions):
+        return True
+    if any(_TRAIN_WORD.search(imp.name or imp.module.rsplit(".", 1)[-1]) for imp in py.imports):
+        return True
+    for call in py.calls:
+        values = list(call.args[:1]) + [v for k, v in call.kwargs if k in _TASK_KWARGS]
+        for v in values:
+            text = v if isinstance(v, str) else (v.qualname if isinstance(v, Ref) else "")
+            if text and len(text) < 300 and _TRAIN_WORD.search(text):
+                return True
+    return False
+
+
+_ORCHESTRATOR_ROOTS = frozenset({"airflow", "prefect", "kfp", "zenml", "dagster", "google", "metaflow", "sagemaker",
+                                  "flytekit", "azure", "mlflow", "ray", "luigi"})
+
+
+def _orchestrator_schedules(ctx: FileContext, ev: Evidence) -> None:
+    """scheduled_retraining: an Airflow DAG with a schedule, a Prefect deployment with a cron or interval, a
+    ZenML / Dagster / Vertex schedule or a Kubeflow recurring run, in a file that starts training."""
+    py = ctx.py
+    if not {imp.module.split(".", 1)[0] for imp in py.imports} & _ORCHESTRATOR_ROOTS:
+        return  # schedules are declared through an orchestrator's API: nothing to find without one
+    found: list[tuple[str, int, str, int | None]] = []
+    for call in py.calls:
+        name = ctx.effective(call)
+        if name in _AIRFLOW_DAGS:
+            value = next((v for k, v in call.kwargs if k in _SCHEDULE_KWARGS), None)
+            if any(k in _SCHEDULE_KWARGS for k, _ in call.kwargs) and not _unscheduled(value):
+                found.append(("airflow", call.line, f"{name}(schedule=...)", call.cell))
+        elif call.method in ("serve", "deploy") and any(k in _PREFECT_SCHEDULE_KWARGS and not _unscheduled(v)
+                                                        for k, v in call.kwargs) \
+                and any(imp.module.split(".", 1)[0] == "prefect" for imp in py.imports):
+            found.append(("prefect", call.line, f"{call.qualname}(schedule)", call.cell))
+        elif name.startswith("prefect.deployments.") and name.endswith("build_from_flow") and any(
+                k in _PREFECT_SCHEDULE_KWARGS and not _unscheduled(v) for k, v in call.kwargs):
+            found.append(("prefect", call.line, name, call.cell))
+        elif call.method == "create_recurring_run" and (name.startswith("kfp.") or any(
+                imp.module.split(".", 1)[0] == "kfp" for imp in py.imports)):
+            found.append(("kubeflow", call.line, name, call.cell))
+        else:
+            for tool, pattern in _SCHEDULE_CALLS:
+                if pattern.match(name) and (tool != "zenml" or call.has_kw("cron_expression")
+                                            or call.has_kw("interval_second")):
+                    found.append((tool, call.line, name, call.cell))
+                    break
+    for fn in py.functions:
+        for d in fn.decorators:
+            dname = normalize_qualname(d.qualname)
+            if dname in _AIRFLOW_DAG_DECORATORS:
+                value = next((v for k, v in d.kwargs if k in _SCHEDULE_KWARGS), None)
+                if any(k in _SCHEDULE_KWARGS for k, _ in d.kwargs) and not _unscheduled(value):
+                    found.append(("airflow", d.line, f"@{dname}(schedule=...)", fn.cell))
+            elif dname == "dagster.schedule":
+                found.append(("dagster", d.line, "@dagster.schedule", fn.cell))
+    if found and _trains(ctx):
+        for tool, line, detail, cell in found:
+            ev.add("scheduled_retraining", tool, py.path, line, detail, cell)
+
+
 # --- alerts posted to chat or paging services -------------------------------------------------
 # code alerts count where the code is about watching a model or data (monitoring/, drift checks, alert
 # helpers), not in CI report scripts or end-of-training notifications
@@ -645,8 +761,19 @@ def training_calls(py: PyFile, ctx: FileContext) -> list[Call]:
         if m in ("fit", "fit_generator") and not re.search(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer|"
                                                              r"tokenizer|pca|normali[sz]er", name):
             out.append(call)
-        elif m == "train" and (re.search(r"(?i)trainer|xgboost|lightgbm|catboost|model", name)):
+        elif m == "train" and re.search(r"(?i)trainer|xgboost|lightgbm|catboost", name):
+            out.append(call)
+        elif m == "train" and re.search(r"(?i)model", name) and not _mode_switch(call):
             out.append(call)
         elif name.endswith(".backward") and call.receiver and "loss" in call.receiver.lower():
             out.append(call)
     return out
+
+
+def _mode_switch(call: Call) -> bool:
+    """``model.train()``, ``model.train(False)``, ``model.train(mode=False)``: PyTorch's train/eval switch."""
+    if not call.args and not call.kwargs:
+        return True
+    if call.kwargs and all(k == "mode" for k, _ in call.kwargs) and not call.args:
+        return True
+    return len(call.args) == 1 and not call.kwargs and isinstance(call.args[0], bool)

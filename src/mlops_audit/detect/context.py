@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
@@ -16,6 +17,12 @@ from ..facts import Call, Expr, Facts, Function, PyFile
 from .matcher import normalize_qualname
 
 __all__ = ["FileContext", "RepoIndex", "effective_name", "absolute_module"]
+
+# Calls that wrap an object and return one with the same interface (adapters, compilation, tracing patches).
+_SAME_INTERFACE = re.compile(
+    r"^(peft\.(\w+\.)*(PeftModel\w*\.from_pretrained|get_peft_model|prepare_model_for_\w+)|"
+    r"torch\.compile|torch\.jit\.(script|trace)|instructor\.(patch|from_openai|from_anthropic|from_litellm)|"
+    r"langsmith\.wrappers\.wrap_\w+)$")
 
 
 @dataclass
@@ -26,12 +33,22 @@ class FileContext:
 
     @cached_property
     def var_types(self) -> dict[str, str]:
-        """Local name -> qualified callee of the call that created it (last assignment wins)."""
+        """Local name -> qualified callee of the call that created it (last assignment wins).
+
+        A wrapper that hands back the same interface (``model = PeftModel.from_pretrained(model, ...)``,
+        ``model = torch.compile(model)``, ``client = instructor.from_openai(client)``) keeps the type of
+        the object it wraps: ``model.generate`` is still the causal LM's ``generate``.
+        """
         types: dict[str, str] = {}
         for a in self.py.assigns:
             v = a.value
             if isinstance(v, Expr) and v.kind == "call" and v.callee:
-                types[a.target] = normalize_qualname(v.callee)
+                callee = normalize_qualname(v.callee)
+                wrapped = v.names[0] if v.names else ""
+                if wrapped in types and _SAME_INTERFACE.match(callee):
+                    types[a.target] = types[wrapped]
+                    continue
+                types[a.target] = callee
         return types
 
     @cached_property
@@ -56,7 +73,17 @@ class FileContext:
         return out
 
     def effective(self, call: Call) -> str:
-        return effective_name(call, self.var_types)
+        """Memoized per call: many detectors and rules ask for the same call's name."""
+        memo = self._effective
+        key = id(call)
+        name = memo.get(key)
+        if name is None:
+            name = memo[key] = effective_name(call, self.var_types)
+        return name
+
+    @cached_property
+    def _effective(self) -> dict[int, str]:
+        return {}
 
 
 def effective_name(call: Call, var_types: dict[str, str]) -> str:

@@ -27,6 +27,7 @@ class PatternIndex(Generic[T]):
         self._globs: dict[str, list[tuple[str, T]]] = {}
         self._by_last: dict[str, list[tuple[str, T]]] = {}   # "*.log_model": indexed by its last segment
         self._any: list[tuple[str, T]] = []
+        self._memo: dict[str, tuple[T, ...]] = {}
         for pattern, payload in rows:
             if "*" not in pattern:
                 self._exact.setdefault(pattern, []).append(payload)
@@ -40,7 +41,14 @@ class PatternIndex(Generic[T]):
             else:
                 self._any.append((pattern, payload))
 
-    def match(self, name: str) -> Iterator[T]:
+    def match(self, name: str) -> tuple[T, ...]:
+        """Payloads of every pattern ``name`` matches; memoized, since call names repeat heavily."""
+        hit = self._memo.get(name)
+        if hit is None:
+            hit = self._memo[name] = tuple(self._match(name))
+        return hit
+
+    def _match(self, name: str) -> Iterator[T]:
         exact = self._exact.get(name)
         if exact:
             yield from exact

@@ -5,8 +5,13 @@ Scorecard-style: an area that does not apply is ``not_applicable``, never a
 silent pass or a fail. Maturity counts the seven areas of the review
 (tracking, registry, serving, monitoring, automation/retraining, rollout, data
 quality) over those that apply, mapped onto Initial / Defined / Measured /
-Optimizing. The six-principle view (automation, versioning, tracking, testing,
-monitoring, reproducibility) is reported beside it.
+Optimizing. The upper levels also need automation: Measured needs training as a
+pipeline that CI tests (automation level 2), Optimizing needs continuous
+training (level 3); a repository without training code needs CI that runs its
+tests for either. Otherwise maturity is held at Defined, whatever the area
+scores (a tidy research repository with nothing automated is not "Optimizing").
+The six-principle view (automation, versioning, tracking, testing, monitoring,
+reproducibility) is reported beside it.
 """
 from __future__ import annotations
 
@@ -73,14 +78,45 @@ def automation_level(detection: "Detection") -> int:
 
 def _automation(detection: "Detection") -> tuple[int, str]:
     caps = detection.inventory.capabilities
+    ci_tests = caps["ci"].present and caps["ci_runs_tests"].present
     if not caps["pipeline_orchestration"].present:
+        if not detection.training_files:
+            # nothing is trained here (e.g. an app calling a hosted LLM): say so instead of blaming a pipeline
+            return 0, ("no training pipeline: the repository trains no model; "
+                       + ("CI runs its tests" if ci_tests else "no CI runs its tests either"))
         return 0, "manual: training is not defined as a pipeline"
     tools = ", ".join(caps["pipeline_orchestration"].tools)
-    if not (caps["ci"].present and caps["ci_runs_tests"].present):
+    if not ci_tests:
         return 1, f"pipeline ({tools}), but no CI that tests and delivers it"
     if not caps["scheduled_retraining"].present:
         return 2, f"pipeline ({tools}) with CI running the tests; retraining is not triggered automatically"
     return 3, f"continuous training: pipeline ({tools}), CI, and an automatic retraining trigger"
+
+
+# automation rules whose fix adds the missing automation capability (used to project maturity)
+_AUTOMATION_FIXES = {"AUT001": "pipeline_orchestration", "AUT002": "scheduled_retraining",
+                     "AUT003": "ci_runs_tests", "AUT004": "ci_runs_tests"}
+
+
+def _maturity_cap(detection: "Detection", fixed: frozenset[str] = frozenset()) -> tuple[int, str]:
+    """The highest maturity score the automation supports, and what would lift it ("" when nothing caps).
+
+    ``fixed`` names rules whose findings are assumed fixed (the projection): fixing AUT001 adds a pipeline, etc.
+    """
+    caps = detection.inventory.capabilities
+    have = {cid for cid in ("pipeline_orchestration", "scheduled_retraining") if caps[cid].present}
+    if caps["ci"].present and caps["ci_runs_tests"].present:
+        have.add("ci_runs_tests")
+    have |= {cap for rule, cap in _AUTOMATION_FIXES.items() if rule in fixed}
+    if not detection.training_files:
+        if "ci_runs_tests" in have:
+            return 7, ""
+        return 4, "run the tests in CI"
+    if not {"pipeline_orchestration", "ci_runs_tests"} <= have:
+        return 4, "define training as a pipeline that CI tests (automation level 2)"
+    if "scheduled_retraining" not in have:
+        return 6, "trigger retraining automatically (continuous training, automation level 3)"
+    return 7, ""
 
 
 def verdict_of(findings: list[Finding]) -> str:
@@ -103,17 +139,29 @@ def _maturity(areas: dict[str, AreaScore]) -> tuple[int, list[str]]:
     return n, weakest
 
 
-def _next_step(n: int, weakest: list[str], areas: dict[str, AreaScore], findings: list[Finding]) -> str:
+def _next_step(n: int, weakest: list[str], areas: dict[str, AreaScore], findings: list[Finding],
+               raw: int | None = None, cap: int = 7, lift: str = "") -> str:
+    """What lifts maturity one level: the weakest areas' gaps, and the automation when it holds the level."""
     if n >= 7:
         return "Optimizing: keep the gates green and review the roadmap quarterly."
     target = next(floor for floor, _ in sorted(_LEVELS) if floor > n) if n < 7 else 7
     name = maturity_level(target)
+    auto_rules = list(dict.fromkeys(f.rule for f in findings if f.area == "automation"))[:3]
+
+    def automate(cited: list[str]) -> str:
+        more = [r for r in auto_rules if r not in cited]
+        return f"automating: {lift}" + (f" ({', '.join(more)})" if more else "")
+    if raw is not None and raw > cap:
+        # the areas already score higher: automation is what holds the level
+        return (f"Reach {name} ({target}/7) by {automate([])}. The areas alone score {raw}/7, but without that "
+                f"automation maturity stays {maturity_level(n)}.")
     focus = weakest[:3]
     worst = [f for f in findings if f.area in focus and f.severity.rank >= Severity.HIGH.rank]
     rules = list(dict.fromkeys(f.rule for f in worst))[:4]
     what = ", ".join(focus) if focus else "the open findings"
     by = f" ({', '.join(rules)})" if rules else ""
-    return f"Reach {name} ({target}/7) by fixing the {what} gaps{by}."
+    also = f" and {automate(rules)}" if cap < target and lift else ""
+    return f"Reach {name} ({target}/7) by fixing the {what} gaps{by}{also}."
 
 
 def score(findings: list[Finding], detection: "Detection", applicable: dict[str, bool], stakes: str,
@@ -136,7 +184,9 @@ def score(findings: list[Finding], detection: "Detection", applicable: dict[str,
             continue
         status, value = _area_score(by_area[area])
         areas[area] = AreaScore(status=status, score=value, applicable=True, findings=len(by_area[area]))
-    n, weakest = _maturity(areas)
+    raw, weakest = _maturity(areas)
+    cap, lift = _maturity_cap(detection)
+    n = min(raw, cap)
     counts = {s.value: 0 for s in Severity}
     for f in findings:
         counts[f.severity.value] += 1
@@ -146,10 +196,13 @@ def score(findings: list[Finding], detection: "Detection", applicable: dict[str,
     fixed_areas = {a: (_rescore(areas[a], [f for f in by_area[a] if f.severity.rank < Severity.HIGH.rank]))
                    for a in areas}
     pn, pweak = _maturity(fixed_areas)
+    fixed_rules = frozenset(f.rule for f in findings if f.severity.rank >= Severity.HIGH.rank)
+    pn = min(pn, _maturity_cap(detection, fixed_rules)[0])
     principles = _principles(areas)
+    next_step = _next_step(n, weakest, areas, findings, raw=raw, cap=cap, lift=lift)
     summary = Summary(
         verdict=verdict_of(findings),  # type: ignore[arg-type]
-        maturity=Maturity(score=n, max=7, level=maturity_level(n), next_step=_next_step(n, weakest, areas, findings)),
+        maturity=Maturity(score=n, max=7, level=maturity_level(n), next_step=next_step),
         automation_level=level, automation_reason=reason, stakes=stakes,  # type: ignore[arg-type]
         counts=counts,
         projected_verdict=verdict_of(remaining),  # type: ignore[arg-type]

@@ -166,6 +166,49 @@ def _is_grafana_dashboard(d: dict) -> bool:
     return ("panels" in d or "rows" in d) and ("title" in d or "dashboard" in d)
 
 
+def _azure_steps(d: dict) -> Iterator[dict]:
+    """Step mappings of an Azure Pipelines document: top-level steps, jobs' steps, stages' jobs' steps."""
+    def steps_of(node: Any) -> Iterator[dict]:
+        if isinstance(node, dict):
+            for step in node.get("steps") or ():
+                if isinstance(step, dict):
+                    yield step
+            strategy = node.get("strategy")
+            if isinstance(strategy, dict):  # deployment jobs: strategy.runOnce.deploy.steps
+                for phase in strategy.values():
+                    if isinstance(phase, dict):
+                        for part in phase.values():
+                            yield from steps_of(part)
+
+    yield from steps_of(d)
+    for job in d.get("jobs") or () if isinstance(d.get("jobs"), list) else ():
+        yield from steps_of(job)
+    for stage in d.get("stages") or () if isinstance(d.get("stages"), list) else ():
+        if isinstance(stage, dict) and isinstance(stage.get("jobs"), list):
+            for job in stage["jobs"]:
+                yield from steps_of(job)
+
+
+def _is_azure_pipeline(d: dict) -> bool:
+    """Azure Pipelines YAML wherever it lives (``.pipelines/ci.yml``, templates): steps written as
+    ``- task: Name@N`` or ``- script: ... / displayName: ...``, or a ``pool: {vmImage: ...}``."""
+    if not any(isinstance(d.get(k), list) for k in ("steps", "jobs", "stages")):
+        return False
+    pool = d.get("pool")
+    if isinstance(pool, dict) and "vmImage" in pool:
+        return True
+    for i, step in enumerate(_azure_steps(d)):
+        if i > 200:
+            break
+        task = step.get("task")
+        if isinstance(task, str) and re.fullmatch(r"[\w.-]+@\d+", task):
+            return True
+        if "displayName" in step and any(k in step for k in ("script", "bash", "pwsh", "powershell", "template",
+                                                                "checkout", "publish", "download")):
+            return True
+    return False
+
+
 _GRAFANA_PROVISIONING = ("datasources", "providers", "contactPoints", "policies", "groups",
                          "notifiers", "deleteDatasources", "muteTimes", "templates")
 
@@ -173,6 +216,7 @@ _GRAFANA_PROVISIONING = ("datasources", "providers", "contactPoints", "policies"
 _CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
     ("k8s", lambda d: isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)),
     ("compose", _is_compose),
+    ("azure_pipelines", _is_azure_pipeline),
     ("prometheus_rules", _is_prometheus_rules),
     ("grafana_dashboard", _is_grafana_dashboard),
     ("grafana_provisioning", lambda d: "apiVersion" in d and "kind" not in d

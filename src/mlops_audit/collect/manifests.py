@@ -42,7 +42,9 @@ LOCK_TOOL: dict[str, str] = {
     "pylock.toml": "pylock",
 }
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_ENV_RE = re.compile(r"(environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?\.ya?ml")
+# environment.yml, conda_env.yaml, and conda files named after their use (conda_dependencies.yml, scoring.conda.yml)
+_ENV_RE = re.compile(r"((environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?|[\w.-]*conda[-_.][\w.-]+|"
+                     r"[\w.-]+[-_.]conda)\.ya?ml")
 _COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _INCLUDE_RE = re.compile(r"(?:-[rc]\s*|--(?:requirement|constraint)(?:\s*=\s*|\s+))(\S+)$")
 _EDITABLE_RE = re.compile(r"(?:-e\s*|--editable(?:\s*=\s*|\s+))(.+)$")

@@ -19,7 +19,7 @@ from .config_caps import detect_configs
 from .context import RepoIndex
 from .distributions import dists_for_import
 from .evidence import Evidence
-from .repo_caps import detect_repo, model_files
+from .repo_caps import detect_repo, dvc_outputs, model_files
 from .serving import Route, find_routes
 from .signatures import DISTS, FRAMEWORK_IMPORTS
 
@@ -158,23 +158,7 @@ def _artifacts(facts: Facts, caps: dict[str, CapabilityResult]) -> Artifacts:
 
 
 def _dvc_tracked(facts: Facts) -> set[str]:
-    """Paths DVC manages: ``outs`` of .dvc files and dvc.yaml stages."""
-    out: set[str] = set()
-    for doc in facts.configs:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
-        if doc.kind == "dvc_file":
-            for o in data.get("outs") or []:
-                if isinstance(o, dict) and isinstance(o.get("path"), str):
-                    out.add(base + o["path"])
-        elif doc.kind == "dvc_yaml":
-            for stage in (data.get("stages") or {}).values():
-                if isinstance(stage, dict):
-                    for o in stage.get("outs") or []:
-                        name = o if isinstance(o, str) else (next(iter(o)) if isinstance(o, dict) and o else None)
-                        if isinstance(name, str):
-                            out.add(base + name)
-    return out
+    return dvc_outputs(facts)
 
 
 def _is_eval_set(path: str, kind: str) -> bool:

@@ -14,7 +14,7 @@ from ..facts import ConfigDoc, Facts
 from .code_caps import CALL_INDEX
 from .evidence import Evidence
 
-__all__ = ["detect_configs", "ci_commands", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND"]
+__all__ = ["detect_configs", "ci_commands", "serving_image", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND"]
 
 CI_TOOLS = {
     "github_actions": "github_actions", "gitlab_ci": "gitlab_ci", "circleci": "circleci",
@@ -34,6 +34,30 @@ TRAIN_COMMAND = re.compile(
 _SETUP_SEGMENT = re.compile(
     r"^\s*(sudo\s+)?(python\d*(\.\d+)?\s+-m\s+)?(pip\d*|uv\s+pip|pipx|poetry\s+add|pdm\s+add|uv\s+add|"
     r"conda|mamba|micromamba|apt(-get)?|brew|npm|yarn|echo|printf)\b")
+# Model-server images: a container running one of them serves a model whatever the manifest kind.
+_SERVING_IMAGES = (
+    ("tf_serving", re.compile(r"(^|/)tensorflow/serving([:@]|$)")),
+    ("triton", re.compile(r"(^|/)(nvidia/)?tritonserver([:@]|$)")),
+    ("torchserve", re.compile(r"(^|/)pytorch/torchserve([:@-]|$)")),
+    ("vllm", re.compile(r"(^|/)vllm/vllm-openai([:@]|$)")),
+    ("tgi", re.compile(r"(^|/)huggingface/text-generation-inference([:@]|$)")),
+)
+# CLI commands that deploy a model behind an endpoint.
+_DEPLOY_COMMANDS = (
+    ("azureml", re.compile(r"(^|\s)az\s+ml\s+(model\s+deploy|online-deployment\s+create|online-endpoint\s+create)\b")),
+    ("vertex", re.compile(r"(^|\s)gcloud\s+(beta\s+)?ai\s+endpoints\s+deploy-model\b")),
+)
+
+
+def serving_image(image: str) -> str | None:
+    """The model server an image reference runs (``tensorflow/serving:2.14`` -> tf_serving), or None."""
+    ref = image.strip().lower()
+    for tool, pattern in _SERVING_IMAGES:
+        if pattern.search(ref):
+            return tool
+    return None
+
+
 _K8S_AUTOSCALE = {"HorizontalPodAutoscaler": "k8s_hpa", "ScaledObject": "keda", "ScaledJob": "keda"}
 _TRAFFIC_KINDS = {"Rollout": "argo_rollouts", "Canary": "flagger"}
 
@@ -82,6 +106,11 @@ def detect_configs(facts: Facts, ev: Evidence) -> None:
         line = df.instructions[0].line if df.instructions else 1
         ev.add("containerized", "docker", df.path, line, "Dockerfile")
         for ins in df.instructions:
+            if ins.instruction == "FROM":
+                tool = serving_image(ins.value.split()[0] if ins.value.split() else "")
+                if tool:
+                    ev.add("serving", tool, df.path, ins.line, f"FROM {ins.value.split()[0]}")
+        for ins in df.instructions:
             if ins.instruction == "HEALTHCHECK" and "NONE" not in ins.value.upper():
                 ev.add("health_endpoint", "", df.path, ins.line, "HEALTHCHECK")
     for pattern in facts.git.lfs_patterns:
@@ -101,13 +130,44 @@ def _ci(doc: ConfigDoc, ev: Evidence) -> None:
             ev.add("ci_runs_tests", "", doc.path, line, tests[0][:80])
         if re.search(r"(^|\s)cml(\s|-)", cmd):
             ev.add("ci", "cml", doc.path, line, "cml")
+        for tool, pattern in _DEPLOY_COMMANDS:
+            hit = next((seg for seg in segments if pattern.search(seg)), None)
+            if hit:
+                ev.add("serving", tool, doc.path, line, hit[:80])
         if any(TRAIN_COMMAND.search(seg) and not TEST_COMMAND.search(seg) for seg in segments):
             trains.append(line)
     for path, value in _walk(doc.data):
         if path and path[-1] == "uses" and isinstance(value, str) and "setup-cml" in value:
             ev.add("ci", "cml", doc.path, doc.lines.get(path, doc.line), value)
+        if doc.kind == "github_actions" and path and path[-1] == "uses" and isinstance(value, str):
+            line = doc.lines.get(path, doc.line)
+            step = _parent(doc.data, path)
+            inputs = step.get("with") if isinstance(step, dict) else None
+            action = value.split("@", 1)[0]
+            if _TEST_ACTION.search(action) and not _REPORT_ACTION.search(action):
+                ev.add("ci_runs_tests", "", doc.path, line, value[:80])
+            elif isinstance(inputs, dict) and any(_TEST_INPUT.search(str(k)) and v not in (None, False, "", "false")
+                                                  for k, v in inputs.items()):
+                ev.add("ci_runs_tests", "", doc.path, line, f"{value[:60]} with test inputs")
     if schedule is not None and trains:
         ev.add("scheduled_retraining", doc.kind, doc.path, schedule, "scheduled CI job runs training")
+
+
+# An action that runs the test suite (``.../tox-github-action``, ``.../pytest-action``), or a step whose inputs
+# configure pytest (``pytest-args:`` of an app-testing action).
+_TEST_ACTION = re.compile(r"(?i)(^|[/_-])(pytest|tox|nox)([/_-]|$)")
+_REPORT_ACTION = re.compile(r"(?i)result|report|summary|publish|coverage|annotat|comment|upload")
+_TEST_INPUT = re.compile(r"(?i)(^|[-_])pytest([-_]|$)")
+
+
+def _parent(data: Any, path: tuple) -> Any:
+    node = data
+    for key in path[:-1]:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def _schedule_line(doc: ConfigDoc) -> int | None:
@@ -116,6 +176,9 @@ def _schedule_line(doc: ConfigDoc) -> int | None:
     if isinstance(on, dict) and "schedule" in on:
         key = "on" if "on" in data else True
         return doc.lines.get((key, "schedule"), doc.line)
+    if doc.kind == "azure_pipelines" and isinstance(data.get("schedules"), list) and any(
+            isinstance(item, dict) and item.get("cron") for item in data["schedules"]):
+        return doc.lines.get(("schedules",), doc.line)
     if doc.kind == "gitlab_ci":
         for path, value in _walk(data):
             if isinstance(value, str) and "$CI_PIPELINE_SOURCE" in value and "schedule" in value:
@@ -127,6 +190,7 @@ def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
     data = doc.data if isinstance(doc.data, dict) else {}
     kind = str(data.get("kind", ""))
     api = str(data.get("apiVersion", ""))
+    _serving_images(doc, ev, kind)
     if kind in _K8S_AUTOSCALE:
         ev.add("autoscaling", _K8S_AUTOSCALE[kind], doc.path, doc.line, kind)
     if kind in _TRAFFIC_KINDS:
@@ -201,6 +265,16 @@ def _simple(capability: str, tool: str):
 def _compose(doc: ConfigDoc, ev: Evidence) -> None:
     if isinstance(doc.data, dict) and doc.data.get("services"):
         ev.add("containerized", "docker_compose", doc.path, doc.line, "compose services")
+        _serving_images(doc, ev, "compose service")
+
+
+def _serving_images(doc: ConfigDoc, ev: Evidence, what: str) -> None:
+    """Containers (Kubernetes workloads, compose services) that run a model-server image."""
+    for path, value in _walk(doc.data):
+        if path and path[-1] == "image" and isinstance(value, str):
+            tool = serving_image(value)
+            if tool:
+                ev.add("serving", tool, doc.path, doc.lines.get(path, doc.line), f"{what} image {value}")
 
 
 def _prom_rules(doc: ConfigDoc, ev: Evidence) -> None:
@@ -275,8 +349,37 @@ def _generic(doc: ConfigDoc, ev: Evidence) -> None:
         ev.add("alerting", "alertmanager", doc.path, doc.line, "Alertmanager config")
     if isinstance(data.get("autoscaling_config"), dict):
         ev.add("autoscaling", "ray_serve", doc.path, doc.lines.get(("autoscaling_config",), doc.line), "autoscaling_config")
+    _azureml_configs(doc, data, ev)
     if doc.path.rsplit("/", 1)[-1] == "bentofile.yaml" and isinstance(data.get("docker"), dict):
         ev.add("containerized", "docker", doc.path, doc.lines.get(("docker",), doc.line), "bentofile docker")
+
+
+def _azureml_configs(doc: ConfigDoc, data: dict, ev: Evidence) -> None:
+    """Azure ML deployment files: v1 deployment/inference configs (``computeType: AKS``, ``entryScript``) and
+    v2 YAML named by its ``$schema`` (online deployments and endpoints, pipeline jobs)."""
+    def line(*keys: str) -> int:
+        return doc.lines.get(tuple(keys), doc.line)
+
+    schema = str(data.get("$schema", ""))
+    if "azureml" in schema.lower():
+        if re.search(r"(?i)online(Deployment|Endpoint)", schema):
+            ev.add("serving", "azureml", doc.path, doc.line, "Azure ML online deployment")
+            scale = data.get("scale_settings")
+            if isinstance(scale, dict) and str(scale.get("type", "")).lower() == "target_utilization":
+                ev.add("autoscaling", "azureml", doc.path, line("scale_settings"), "scale_settings: target_utilization")
+        elif re.search(r"(?i)pipelineJob", schema):
+            ev.add("pipeline_orchestration", "azureml_pipelines", doc.path, doc.line, "Azure ML pipeline job")
+        return
+    compute = str(data.get("computeType", "")).upper()
+    if compute in ("AKS", "ACI") and any(k in data for k in ("containerResourceRequirements", "autoScaler",
+                                                             "authEnabled", "numReplicas")):
+        ev.add("serving", "azureml", doc.path, line("computeType"), f"Azure ML {compute} deployment config")
+        auto = data.get("autoScaler")
+        if isinstance(auto, dict) and auto.get("autoscaleEnabled") is True:
+            ev.add("autoscaling", "azureml", doc.path, line("autoScaler"), "autoScaler.autoscaleEnabled")
+    elif isinstance(data.get("entryScript"), str) and ("runtime" in data or "condaFile" in data
+                                                       or "environment" in data):
+        ev.add("serving", "azureml", doc.path, line("entryScript"), "Azure ML inference config")
 
 
 def _hydra_and_targets(doc: ConfigDoc, ev: Evidence) -> None:

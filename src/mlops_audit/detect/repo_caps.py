@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from ..facts import Facts, Requirement
 from .evidence import Evidence
 
-__all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file"]
+__all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file", "dvc_outputs"]
 
 _MODEL_EXT = {".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras", ".pkl", ".pickle", ".joblib", ".onnx",
               ".safetensors", ".pb", ".tflite", ".mlmodel", ".gguf", ".sav"}
@@ -29,8 +29,41 @@ def is_model_file(path: str) -> bool:
     return suffix == ".bin" and bool(_BIN_WEIGHTS.search(p.name))
 
 
+def dvc_outputs(facts: Facts) -> set[str]:
+    """Paths DVC manages (``outs`` of .dvc files and dvc.yaml stages), repo-relative and normalized."""
+    import posixpath
+
+    out: set[str] = set()
+    for doc in facts.configs:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
+        if doc.kind == "dvc_file":
+            for o in data.get("outs") or []:
+                if isinstance(o, dict) and isinstance(o.get("path"), str):
+                    out.add(posixpath.normpath(base + o["path"]))
+        elif doc.kind == "dvc_yaml":
+            stages = data.get("stages")
+            for stage in (stages.values() if isinstance(stages, dict) else ()):
+                if not isinstance(stage, dict):
+                    continue
+                for o in stage.get("outs") or []:
+                    name = o if isinstance(o, str) else (next(iter(o)) if isinstance(o, dict) and o else None)
+                    if isinstance(name, str):
+                        out.add(posixpath.normpath(base + name))
+    return out
+
+
 def model_files(facts: Facts) -> list[tuple[str, int]]:
-    return [(f.path, f.size) for f in facts.files if is_model_file(f.path)]
+    """Serialized model files: known weight extensions, plus the extension-less ``model`` files of a spaCy
+    pipeline directory (each component folder holds ``cfg`` next to its ``model``)."""
+    paths = {f.path for f in facts.files}
+    out = []
+    for f in facts.files:
+        if is_model_file(f.path):
+            out.append((f.path, f.size))
+        elif f.path.rsplit("/", 1)[-1] == "model" and "/" in f.path and f.path.rsplit("/", 1)[0] + "/cfg" in paths:
+            out.append((f.path, f.size))
+    return out
 
 
 def runtime_requirements(facts: Facts) -> list[tuple[str, Requirement]]:
@@ -95,7 +128,40 @@ def _model_card(facts: Facts, ev: Evidence) -> None:
             ev.add("model_card", "huggingface_hub", path, 1, "Hugging Face model card metadata")
 
 
+_PROMPT_KEY = re.compile(r"(?i)(^|_)(system_)?(prompt|prompts)(_|$)|^(system|user)_(message|template)$|"
+                         r"^(instruction|prompt)_template$")
+_PROMPT_DOC_KINDS = frozenset({"json", "yaml", "toml", "params", "hydra"})
+
+
+def _prompt_text(value: object) -> bool:
+    """A string that reads like a prompt: a few words, or a template with a placeholder."""
+    if not isinstance(value, str):
+        return False
+    return len(value.split()) >= 5 or bool(re.search(r"\{\{?\s*\w+\s*\}?\}", value))
+
+
+def _prompt_documents(facts: Facts, ev: Evidence) -> None:
+    """JSON/YAML documents that hold prompt templates under prompt keys (``prompt_input``, ``system_prompt``,
+    LangChain's serialized ``_type: prompt`` with a ``template``), wherever the file lives."""
+    for doc in facts.configs:
+        if doc.kind not in _PROMPT_DOC_KINDS or not isinstance(doc.data, dict) or _tool_config(doc.path):
+            continue
+        data = doc.data
+        if data.get("_type") in ("prompt", "few_shot") and _prompt_text(data.get("template")):
+            ev.add("prompt_files", "", doc.path, doc.lines.get(("template",), doc.line), "LangChain prompt file")
+            continue
+        blocks = [((), data)] + [((k,), v) for k, v in list(data.items())[:50] if isinstance(v, dict)]
+        for prefix, block in blocks:
+            key = next((k for k, v in block.items() if isinstance(k, str) and _PROMPT_KEY.search(k)
+                        and (_prompt_text(v) or (isinstance(v, list) and any(_prompt_text(x) for x in v[:5])))),
+                       None)
+            if key is not None:
+                ev.add("prompt_files", "", doc.path, doc.lines.get(prefix + (key,), doc.line), f"prompt template {key}")
+                break
+
+
 def _prompt_files(facts: Facts, ev: Evidence) -> None:
+    _prompt_documents(facts, ev)
     for f in facts.files:
         lower = f.path.lower()
         if f.kind == "prompt" or lower.endswith(".prompt") or (

@@ -64,6 +64,10 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("google.cloud.aiplatform.log_metrics", "experiment_tracking", "vertex_experiments"),
     ("google.cloud.aiplatform.log_params", "experiment_tracking", "vertex_experiments"),
     ("sagemaker.experiments.*Run", "experiment_tracking", "sagemaker_experiments"),
+    # Azure ML SDK v1 runs: run = Run.get_context(); run.log("mse", mse); run.parent.log(...)
+    ("azureml.core*Run*.log", "experiment_tracking", "azureml"),
+    ("azureml.core*Run*.log_*", "experiment_tracking", "azureml"),
+    ("azureml.core*.Experiment.start_logging", "experiment_tracking", "azureml"),
     ("guild.*", "experiment_tracking", "guild"),
     ("ray.air.integrations.mlflow.MLflowLoggerCallback", "experiment_tracking", "mlflow"),
     ("ray.air.integrations.mlflow.setup_mlflow", "experiment_tracking", "mlflow"),
@@ -177,7 +181,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("sagemaker.workflow.model_step.ModelStep", "model_registry", "sagemaker"),
     ("google.cloud.aiplatform.Model.upload", "model_registry", "vertex"),
     ("azure.ai.ml.entities.Model", "model_registry", "azureml"),
-    ("azureml.core.Model.register", "model_registry", "azureml"),
+    ("azureml.core*.Model.register", "model_registry", "azureml"),  # azureml.core.Model / azureml.core.model.Model
     ("huggingface_hub.upload_folder", "model_registry", "huggingface_hub"),
     ("huggingface_hub.HfApi.upload_folder", "model_registry", "huggingface_hub"),
     ("huggingface_hub.create_repo", "model_registry", "huggingface_hub"),
@@ -224,6 +228,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("sagemaker.workflow.pipeline.Pipeline", "pipeline_orchestration", "sagemaker_pipelines"),
     ("google.cloud.aiplatform.PipelineJob", "pipeline_orchestration", "vertex_pipelines"),
     ("azure.ai.ml.dsl.pipeline", "pipeline_orchestration", "azureml_pipelines"),
+    ("azureml.pipeline.core*.Pipeline", "pipeline_orchestration", "azureml_pipelines"),  # Azure ML SDK v1
+    ("azureml.pipeline.steps.*Step", "pipeline_orchestration", "azureml_pipelines"),
     ("mlflow.projects.run", "pipeline_orchestration", "mlflow_projects"),
     ("mlflow.run", "pipeline_orchestration", "mlflow_projects"),
     ("tfx.*", "pipeline_orchestration", "tfx"),
@@ -244,6 +250,13 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("mlflow.pyfunc.serve*", "serving", "mlflow_serve"),
     ("sagemaker.*.deploy", "serving", "sagemaker"),
     ("sagemaker.model.Model.deploy", "serving", "sagemaker"),
+    # Azure ML online deployments (SDK v1 webservices, SDK v2 managed/Kubernetes online endpoints)
+    ("azureml.core*.Model.deploy", "serving", "azureml"),
+    ("azureml.core*.InferenceConfig", "serving", "azureml"),
+    ("azureml.core.webservice.*Webservice.deploy_configuration", "serving", "azureml"),
+    ("azure.ai.ml.entities.ManagedOnlineDeployment", "serving", "azureml"),
+    ("azure.ai.ml.entities.KubernetesOnlineDeployment", "serving", "azureml"),
+    ("azure.ai.ml.entities.ManagedOnlineEndpoint", "serving", "azureml"),
     ("starlette.applications.Starlette", "serving", "starlette"),
     ("tornado.web.Application", "serving", "tornado"),
     ("aiohttp.web.Application", "serving", "aiohttp"),
@@ -311,6 +324,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("anthropic.Anthropic", "llm_usage", "anthropic"),
     ("anthropic.AsyncAnthropic", "llm_usage", "anthropic"),
     ("anthropic.AnthropicBedrock", "llm_usage", "anthropic"),
+    ("anthropic.Client", "llm_usage", "anthropic"),  # older alias of Anthropic
+    ("anthropic.AsyncClient", "llm_usage", "anthropic"),
     # langchain / llama-index provider classes name the model provider too (ChatOllama -> langchain + ollama)
     *[(pat, "llm_usage", provider) for pat, provider in (
         ("langchain_openai.*Chat*", "openai"), ("langchain_openai.OpenAI", "openai"),
@@ -326,7 +341,15 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
         ("langchain_community.llms.Bedrock", "bedrock"), ("langchain_community.chat_models.BedrockChat", "bedrock"),
         ("llama_index.llms.openai.OpenAI", "openai"), ("llama_index.llms.ollama.Ollama", "ollama"),
         ("llama_index.llms.anthropic.Anthropic", "anthropic"),
+        # llama-index < 0.10 and langchain < 0.1 exported the provider classes from the package root
+        ("llama_index.llms.OpenAI", "openai"), ("llama_index.llms.AzureOpenAI", "openai"),
+        ("llama_index.llms.Anthropic", "anthropic"), ("llama_index.llms.Ollama", "ollama"),
+        ("langchain.OpenAI", "openai"), ("langchain.Cohere", "cohere"),
     )],
+    ("langchain.OpenAI", "llm_usage", "langchain"),
+    ("langchain.Cohere", "llm_usage", "langchain"),
+    ("langchain.HuggingFaceHub", "llm_usage", "langchain"),
+    ("langchain.Anthropic", "llm_usage", "langchain"),
     ("langchain_openai.*Chat*", "llm_usage", "langchain"),
     ("langchain_openai.OpenAI", "llm_usage", "langchain"),
     ("langchain_anthropic.*", "llm_usage", "langchain"),

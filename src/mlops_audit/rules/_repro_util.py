@@ -316,6 +316,22 @@ def _rng_use(name: str, call: Call) -> tuple[str | None, str | None]:
     return None, None
 
 
+_RNG_CONSTRUCTORS = frozenset({"random.Random", "numpy.random.RandomState", "numpy.random.Generator"})
+
+
+def _reseeded(r: Reached) -> bool:
+    """A generator object built without a seed whose variable gets ``.seed(value)`` in the same function."""
+    if r.name not in _RNG_CONSTRUCTORS:
+        return False
+    call = r.call
+    target = next((a.target for a in r.ctx.py.assigns if a.line == call.line and a.scope == call.scope
+                   and isinstance(a.value, Expr) and a.value.kind == "call"), None)
+    if not target:
+        return False
+    return any(c.method == "seed" and c.receiver == target and (c.args or c.kwargs)
+               for c in r.ctx.calls_by_scope.get(call.scope, ()))
+
+
 CUDA_DEVICE = re.compile(r"^cuda(:\d+)?$")
 
 
@@ -388,6 +404,8 @@ def family_state(rctx: "RuleContext", entry: EntryPoint) -> FamilyState:
                 state.unknown_seeder.append(r)
                 continue
             draw, own = _rng_use(name, r.call)
+            if draw and _reseeded(r):
+                draw, own = None, draw  # rng = random.Random(); rng.seed(seed): seeded right after it is built
             if draw:
                 state.unseeded.setdefault(draw, []).append(r)
             if own:

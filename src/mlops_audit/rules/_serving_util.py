@@ -344,7 +344,8 @@ class ServingView:
         counts: dict[str, int] = {}
         for r in self.http_routes:
             counts[r.file] = counts.get(r.file, 0) + 1
-        ranked = sorted(counts, key=lambda p: (-counts[p], p))
+        # an app under examples/, demo/, tutorials/ is a sample, not the service: rank it after the others
+        ranked = sorted(counts, key=lambda p: (bool(_SAMPLE_DIR.search("/" + p)), -counts[p], p))
         for path in ranked:
             for app in self.apps:
                 if app.path == path:
@@ -356,6 +357,9 @@ class ServingView:
             first = min(self.http_routes, key=lambda r: (-counts[r.file], r.file, r.line))
             return first.file, first.line
         return None
+
+
+_SAMPLE_DIR = re.compile(r"(?i)/(examples?|demos?|samples?|tutorials?|notebooks?|playground|sandbox)/")
 
 
 def serving_view(ctx: RuleContext) -> ServingView:

@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..detect.code_caps import CALL_INDEX
+from ..detect.signatures import CALLS
 from ..detect.context import FileContext
-from ..detect.training import (
-    EntryPoint, Reached, TrainingView, _calls_in, effective, training_view, walk_from,
-)
-from ..facts import Call, ConfigDoc, Expr, PyFile, Ref
+from ..detect.calls import Reached, calls_in, effective, walk_from
+from ..detect.training import EntryPoint, TrainingView, training_view
+from ..facts import Call, ConfigDoc, Expr, Ref
 from ._base import RuleContext
 
 __all__ = [
     "view", "entries", "code_contexts", "Site", "model_saves", "registry_sites", "promotion_sites",
     "data_loads", "config_env_keys", "serving_handlers", "Handler", "str_arg", "literal_path",
-    "is_modelish_name", "fmt_site", "uses_tool", "first_line_of", "project_root", "same_project",
+    "is_modelish_name", "fmt_site", "project_root", "same_project", "config_key_values", "pydantic_models",
+    "is_data_load", "is_builtin_data",
 ]
 
 _MODEL_NAME = re.compile(r"(?i)(^|_)(model|clf|classifier|regressor|estimator|pipeline|pipe|booster|bst|net|network|"
@@ -45,10 +46,6 @@ def code_contexts(ctx: RuleContext, include_tests: bool = False) -> Iterator[Fil
         c = ctx.detection.index.contexts[path]
         if include_tests or not c.py.is_test:
             yield c
-
-
-def uses_tool(ctx: RuleContext, capability: str, tool: str) -> bool:
-    return tool in ctx.detection.tools(capability) and ctx.detection.present(capability)
 
 
 @dataclass(frozen=True)
@@ -99,10 +96,6 @@ def is_modelish_name(name: str) -> bool:
     return bool(_MODEL_NAME.search(name))
 
 
-def first_line_of(fctx: FileContext) -> int:
-    return 1
-
-
 # -- model saves ---------------------------------------------------------------
 
 _PICKLERS = {"joblib.dump", "pickle.dump", "dill.dump", "cloudpickle.dump", "skops.io.dump",
@@ -110,6 +103,9 @@ _PICKLERS = {"joblib.dump", "pickle.dump", "dill.dump", "cloudpickle.dump", "sko
              "tensorflow.keras.models.save_model", "keras.models.save_model", "keras.saving.save_model",
              "torch.onnx.export", "torch.jit.save", "safetensors.torch.save_file", "safetensors.torch.save_model"}
 _SAVE_METHODS = {"save", "save_model", "save_pretrained", "save_weights", "save_checkpoint"}
+
+
+_SAVE_PREFILTER = _SAVE_METHODS | {p.rsplit(".", 1)[-1] for p in _PICKLERS}
 
 
 def _fit_receivers(fctx: FileContext) -> set[str]:
@@ -125,8 +121,12 @@ def model_saves(ctx: RuleContext) -> list[Site]:
     def compute() -> list[Site]:
         out: list[Site] = []
         for fctx in code_contexts(ctx):
-            fitted = _fit_receivers(fctx)
+            fitted: set[str] | None = None
             for call in fctx.py.calls:
+                if call.method not in _SAVE_PREFILTER:
+                    continue
+                if fitted is None:
+                    fitted = _fit_receivers(fctx)
                 name = effective(fctx, call)
                 site = _model_save(fctx, call, name, fitted)
                 if site:
@@ -152,10 +152,12 @@ def _model_save(fctx: FileContext, call: Call, name: str, fitted: set[str]) -> S
         path_value = call.args[1] if len(call.args) > 1 else call.kw("filename", call.kw("f"))
         target = literal_path(fctx, path_value, call.scope) or ""
         if name == "torch.save":
-            if re.search(r"(?i)model|state_dict|net|ckpt|checkpoint|weights|module", label) or _MODEL_EXT.search(target):
+            if re.search(r"(?i)model|state_dict|net|ckpt|checkpoint|weights|module", label) \
+                    or _MODEL_EXT.search(target):
                 return Site(fctx.py.path, call, name, target)
             return None
-        if name in ("torch.onnx.export", "torch.jit.save") or name.startswith(("tensorflow.", "keras.", "safetensors.")):
+        if name in ("torch.onnx.export", "torch.jit.save") or \
+                name.startswith(("tensorflow.", "keras.", "safetensors.")):
             return Site(fctx.py.path, call, name, target)
         base = label.split(" ")[0] if label else ""
         if base in fitted or is_modelish_name(base) or (_MODEL_EXT.search(target) and re.search(r"(?i)model", target)
@@ -193,12 +195,18 @@ _PROMOTION = re.compile(r"(transition_model_version_stage|set_registered_model_a
                         r"update_model_package|set_stage|link_artifact)$")
 
 
+_REGISTRY_METHODS = frozenset({p.rsplit(".", 1)[-1] for p, cap, _ in CALLS if cap == "model_registry"}
+                              | {"log_model", "push_to_hub", "link_model"})
+
+
 def registry_sites(ctx: RuleContext) -> list[Site]:
     """Model registration / push calls in non-test code (capability model_registry), in file order."""
     def compute() -> list[Site]:
         out: list[Site] = []
         for fctx in code_contexts(ctx):
             for call in fctx.py.calls:
+                if call.method not in _REGISTRY_METHODS:
+                    continue
                 name = effective(fctx, call)
                 if any(cap == "model_registry" for cap, _ in CALL_INDEX.match(name)):
                     out.append(Site(fctx.py.path, call, name))
@@ -211,12 +219,19 @@ def registry_sites(ctx: RuleContext) -> list[Site]:
     return ctx.memo("registry_sites", compute)  # type: ignore[return-value]
 
 
+_PROMOTION_METHODS = frozenset({"transition_model_version_stage", "set_registered_model_alias",
+                                "set_model_version_alias", "update_model_package", "set_stage", "link_artifact",
+                                "link_model", "upload", "Model"})
+
+
 def promotion_sites(ctx: RuleContext) -> list[Site]:
     """Stage transitions and aliases: the promotion half of a registry workflow."""
     def compute() -> list[Site]:
         out: list[Site] = []
         for fctx in code_contexts(ctx):
             for call in fctx.py.calls:
+                if call.method not in _PROMOTION_METHODS:
+                    continue
                 name = effective(fctx, call)
                 if _PROMOTION.search(name) and (name.startswith(("mlflow", "zenml", "wandb", "sagemaker", "boto3"))
                                                 or call.method in ("transition_model_version_stage",
@@ -235,7 +250,8 @@ def promotion_sites(ctx: RuleContext) -> list[Site]:
 # -- data loading -----------------------------------------------------------------
 
 _DATA_LOADERS = re.compile(
-    r"^(pandas|polars|dask\.dataframe|modin\.pandas)\.(read_\w+|scan_\w+)$|^pyarrow\.parquet\.read_table$|\.read\.(csv|parquet|json|table|load|format|orc)$|"
+    r"^(pandas|polars|dask\.dataframe|modin\.pandas)\.(read_\w+|scan_\w+)$|^pyarrow\.parquet\.read_table$|"
+    r"\.read\.(csv|parquet|json|table|load|format|orc)$|"
     r"^datasets\.load_dataset$|^datasets\.load_from_disk$|^tensorflow\.data\.experimental\.make_csv_dataset$|"
     r"^ray\.data\.read_\w+$")
 _BUILTIN_DATA = re.compile(r"^(torchvision\.datasets|tensorflow\.keras\.datasets|keras\.datasets|sklearn\.datasets|"
@@ -352,7 +368,7 @@ def serving_handlers(ctx: RuleContext) -> list[Handler]:
             fn = fctx.functions.get(route.function) if fctx else None
             if fctx is None or fn is None or fctx.py.is_test:
                 continue
-            reach = list(walk_from(index, fctx, _calls_in(fctx, fn), depth=2, seen={(route.file, fn.qualname)}))
+            reach = list(walk_from(index, fctx, calls_in(fctx, fn), depth=2, seen={(route.file, fn.qualname)}))
             predicts = [r for r in reach if r.call.method in _PREDICT]
             if not predicts:
                 continue
@@ -416,5 +432,3 @@ def same_project(ctx: RuleContext, a: str, b: str) -> bool:
     return len(da) - common <= 2 and len(db) - common <= 2
 
 
-def py_of(ctx: RuleContext, path: str) -> PyFile:
-    return ctx.detection.index.contexts[path].py

@@ -86,8 +86,8 @@ def no_retraining_trigger(ctx: RuleContext) -> Iterator[Hit]:
     if pipe.present and pipe_ev:
         ev = pipe_ev[0]
         yield Hit(ev.path, ev.line, f"the model trained by {e.label} is {state}, and the pipeline defined at "
-                                    f"{ev.path}:{ev.line} is never started by a schedule, new data or drift (no CI cron, "
-                                    "orchestrator schedule, CronJob or drift trigger).", cell=ev.cell,
+                                    f"{ev.path}:{ev.line} is never started by a schedule, new data or drift "
+                                    "(no CI cron, orchestrator schedule, CronJob or drift trigger).", cell=ev.cell,
                   key="retraining")
         return
     path, line, cell = e.anchor

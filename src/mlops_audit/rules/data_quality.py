@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..detect.training import Reached, effective
+from ..detect.calls import Reached, effective
 from ..facts import Call, Expr, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -27,14 +27,17 @@ def _custom_validation(ctx: RuleContext, r: Reached) -> bool:
     for a in fctx.py.assigns:
         if a.line == r.call.line and a.scope == r.call.scope:
             target = a.target
-    if not target:
-        return False
     for cmp in fctx.py.compares:
         if cmp.scope != r.call.scope or not (cmp.context == "assert" or cmp.raises):
             continue
-        if any(n == target or n.startswith(target + ".") for n in cmp.names):
+        if target and any(n == target or n.startswith(target + ".") for n in cmp.names):
+            return True
+        if any(_SCHEMA_WORDS.search(n) for n in cmp.names):
             return True
     return False
+
+
+_SCHEMA_WORDS = re.compile(r"(?i)column|schema|dtype|isnull|isna|null_count|missing|feature_names")
 
 
 _VALIDATION_ROOTS = ("great_expectations", "pandera", "tensorflow_data_validation", "deepchecks", "soda", "cerberus")
@@ -92,6 +95,7 @@ _RAW_ANNOTATIONS = {"dict", "typing.Dict", "Dict", "list", "typing.List", "List"
                     "flask.Request", "object"}
 _MISSING_HANDLING = {"fillna", "dropna", "isnull", "isna", "notna", "notnull", "interpolate", "ffill", "bfill",
                      "nan_to_num", "model_validate", "parse_obj", "parse_raw", "validate"}
+_NATIVE_ROOTS = frozenset({"xgboost", "lightgbm", "catboost", "sklearn"})
 _NATIVE_MISSING = re.compile(r"^(xgboost|lightgbm|catboost)\.|HistGradientBoosting|^sklearn\.impute\.|Imputer$")
 
 
@@ -154,7 +158,7 @@ def _native_missing_model(ctx: RuleContext) -> bool:
     def compute() -> bool:
         for fctx in code_contexts(ctx):
             for call in fctx.py.calls:
-                if _NATIVE_MISSING.search(effective(fctx, call)):
+                if call.qualname.split(".", 1)[0] in _NATIVE_ROOTS and _NATIVE_MISSING.search(call.qualname):
                     return True
         return False
     return bool(ctx.memo("dat_native_missing", compute))

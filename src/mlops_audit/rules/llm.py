@@ -135,6 +135,10 @@ LIMITED_CONSTRUCTORS: tuple[tuple[str, tuple[str, ...], str], ...] = (
                                                 "max_output_tokens"), ""),
     ("llama_index.llms.openai*.OpenAI", ("max_tokens",), ""),
     ("llama_index.llms.ollama*.Ollama", ("num_predict",), "additional_kwargs"),
+    # llama-index < 0.10 exported the provider classes from llama_index.llms itself
+    ("llama_index.llms.OpenAI", ("max_tokens",), ""),
+    ("llama_index.llms.AzureOpenAI", ("max_tokens",), ""),
+    ("llama_index.llms.Ollama", ("num_predict",), "additional_kwargs"),
 )
 # (resolved call pattern, limit keywords, keyword holding a dict of options)
 LIMITED_CALLS: tuple[tuple[str, tuple[str, ...], str], ...] = (

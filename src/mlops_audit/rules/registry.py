@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..detect.training import _imported_roots, effective, tracking_uses_of, walk_from
+from ..detect.calls import effective, walk_from
+from ..detect.run_tracking import imported_roots, tracking_uses_of
+from ..detect.repo_caps import dvc_outputs
 from ..facts import Call, Expr, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._training_util import (
-    Site, code_contexts, entries, literal_path, model_saves, promotion_sites, registry_sites, same_project,
+    Site, entries, literal_path, model_saves, promotion_sites, registry_sites, same_project,
     serving_handlers,
 )
 
@@ -22,22 +24,7 @@ _C06 = ("(Needs evidence for C06: whether versions follow a semantic scheme is n
 
 
 def _dvc_outs(ctx: RuleContext) -> set[str]:
-    out: set[str] = set()
-    for doc in ctx.facts.configs:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
-        if doc.kind == "dvc_file":
-            for o in data.get("outs") or []:
-                if isinstance(o, dict) and isinstance(o.get("path"), str):
-                    out.add(base + o["path"])
-        elif doc.kind == "dvc_yaml":
-            for stage in (data.get("stages") or {}).values():
-                if isinstance(stage, dict):
-                    for o in stage.get("outs") or []:
-                        name = o if isinstance(o, str) else (next(iter(o)) if isinstance(o, dict) and o else None)
-                        if isinstance(name, str):
-                            out.add(base + name)
-    return out
+    return dvc_outputs(ctx.facts)
 
 
 def _dvc_model_registry(ctx: RuleContext) -> bool:
@@ -94,6 +81,11 @@ def no_model_registry(ctx: RuleContext) -> Iterator[Hit]:
     where = f" to {s.detail!r}" if s.detail else ""
     msg = (f"{s.path}:{s.line} saves a trained model ({s.name}{where}) but no model is ever registered: there is "
            "no registry name or version to deploy, compare or roll back to.")
+    tracked = sorted({t.tool for e in entries(ctx) for t in e.tracking
+                      if t.kinds & {"model", "artifacts"} and t.tool in ("mlflow", "wandb", "neptune", "comet",
+                                                                         "clearml", "dvclive")})
+    if tracked:
+        msg += f" Models reach {'/'.join(tracked)} only as run artifacts, which carry no registry name or stage."
     outs = _dvc_outs(ctx)
     if _fixed_path(s.detail) and s.detail.lstrip("./") not in outs and s.detail not in outs:
         msg += " The fixed file name is overwritten by every training run, so earlier models are lost."
@@ -140,7 +132,7 @@ def _dataset_linked_near(ctx: RuleContext, site: Site) -> bool:
     for pool in pools:
         for path, call in pool:
             other = index.contexts[path]
-            for use in tracking_uses_of(other, call, _imported_roots(other.py)):
+            for use in tracking_uses_of(other, call, imported_roots(other.py)):
                 if "dataset" in use.kinds:
                     return True
             if call.method in ("set_model_version_tag", "set_registered_model_tag", "update_model_version") and \
@@ -320,7 +312,6 @@ def _loaded_path(fctx, call: Call, name: str) -> str | None:
                      "repository-relative file.",
       },
       seeds=("G07", "Z05"), references=_REFS, principle="deployment", tools=("mlflow",),
-      concept="latest_model_reference",
       bad="model = joblib.load('models/model.pkl')  # while training registers to MLflow",
       good="model = mlflow.pyfunc.load_model('models:/churn@champion')")
 def unregistered_artifact_deployed(ctx: RuleContext) -> Iterator[Hit]:
@@ -363,3 +354,87 @@ def unregistered_artifact_deployed(ctx: RuleContext) -> Iterator[Hit]:
                                    f"({name.rsplit('.', 1)[-1]}{where}) while training registers models in a "
                                    f"registry ({', '.join(det.tools('model_registry'))}): production runs a file the "
                                    "registry does not know.", cell=call.cell, key=f"{name}@{call.scope}")
+
+
+# -- REG007 ---------------------------------------------------------------------
+
+def _literal_strings(value, out: set[str], depth: int = 0) -> None:
+    if isinstance(value, str):
+        out.add(value)
+    elif isinstance(value, tuple) and depth < 4:
+        for v in value:
+            _literal_strings(v, out, depth + 1)
+    elif isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple) and depth < 4:
+        for k, v in value.literal:
+            _literal_strings(k, out, depth + 1)
+            _literal_strings(v, out, depth + 1)
+    elif isinstance(value, Expr) and isinstance(value.literal, str):
+        out.add(value.literal)
+
+
+def _referenced_text(ctx: RuleContext) -> str:
+    """Every string the code, notebooks, configuration and Dockerfiles spell out, joined for substring tests."""
+    def compute() -> str:
+        blobs: set[str] = set()
+        for fctx in ctx.detection.index.contexts.values():
+            py = fctx.py
+            for c in py.calls:
+                for a in c.args:
+                    _literal_strings(a, blobs)
+                for _, v in c.kwargs:
+                    _literal_strings(v, blobs)
+            for a in py.assigns:
+                _literal_strings(a.value, blobs)
+            for sb in py.strings:
+                blobs.update(sb.literal_parts)
+            for fn in py.functions:
+                for p in fn.params:
+                    _literal_strings(p.default, blobs)
+        for doc in ctx.facts.configs:
+            stack = [doc.data]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, str):
+                    blobs.add(node)
+                elif isinstance(node, dict):
+                    stack.extend(node.values())
+                    blobs.update(k for k in node if isinstance(k, str))
+                elif isinstance(node, list):
+                    stack.extend(node)
+        for df in ctx.facts.dockerfiles:
+            blobs.update(ins.value for ins in df.instructions)
+        return "\n".join(sorted(blobs))
+    return ctx.memo("reg_referenced_text", compute)  # type: ignore[return-value]
+
+
+@rule(id="REG007", name="orphaned-model-artifact", area="registry", severity=Severity.LOW,
+      title="Model file in the repository that nothing references",
+      rationale="A serialized model that no code, notebook, pipeline or Dockerfile names is an orphan: nobody "
+                "knows which run produced it or whether it is safe to delete, and it may be picked up by mistake. "
+                "Archive it in the registry or delete it (seed item Z12).",
+      remediation={
+          "mlflow": "Register it if it matters (mlflow.register_model) and delete the file from the repository.",
+          "dvc": "Track it with `dvc add` and reference it from dvc.yaml, or `dvc gc` / delete it.",
+          "default": "Archive the model in the registry (with its lineage) or delete it from the repository.",
+      },
+      seeds=("Z12",), references=_REFS, principle="versioning", tools=(), stakes_sensitive=False,
+      bad="models/churn_v1_final.pkl  # no code mentions it", good="(no model file without a reference)")
+def orphaned_model_artifact(ctx: RuleContext) -> Iterator[Hit]:
+    """Model files (by extension) whose name and folder no code, notebook, config or Dockerfile mentions."""
+    models = ctx.detection.inventory.artifacts.models
+    if not models:
+        return
+    text = _referenced_text(ctx)
+    for m in models:
+        path = m.path
+        parts = path.split("/")
+        if any(p in ("tests", "test", "testing", "fixtures", "docs", "examples") for p in parts[:-1]):
+            continue
+        name = parts[-1]
+        stem = name.rsplit(".", 1)[0]
+        folder = parts[-2] if len(parts) > 1 else ""
+        if name in text or (len(stem) > 3 and stem in text) or (folder and folder in text):
+            continue
+        yield Hit(path, None, f"{path} is a serialized model that no code, notebook, pipeline, configuration or "
+                              "Dockerfile references: archive it in the registry with its lineage, or delete it.",
+                  key=f"orphan:{path}")

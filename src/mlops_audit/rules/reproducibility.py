@@ -348,6 +348,37 @@ def _from_problems(df: Dockerfile) -> Iterator[tuple[DockerInstruction, str, str
             yield ins, ref, problem
 
 
+_DOCKER_BUILD_TAG = re.compile(r"\bdocker\s+(?:buildx\s+)?build\b[^\n;&|]*?\s(?:-t|--tag)[=\s]+([\w./-]+)")
+
+
+def _image_name(image: str) -> str:
+    """An image reference without tag or digest, lower case: ``airflow-ml-base:latest`` -> ``airflow-ml-base``."""
+    ref = image.split("@", 1)[0]
+    head, _, last = ref.rpartition("/")
+    return ((head + "/" if head else "") + last.split(":", 1)[0]).lower()
+
+
+def _locally_built_images(ctx: RuleContext) -> frozenset[str]:
+    """Unqualified image names built from this repository: compose services with build + image, CI docker builds."""
+    from ..detect.config_caps import ci_commands
+
+    def compute() -> frozenset[str]:
+        names: set[str] = set()
+        for doc in ctx.facts.configs:
+            services = doc.data.get("services") if doc.kind == "compose" and isinstance(doc.data, dict) else None
+            if isinstance(services, dict):
+                for svc in services.values():
+                    if isinstance(svc, dict) and svc.get("build") and isinstance(svc.get("image"), str):
+                        names.add(_image_name(svc["image"]))
+            elif doc.kind in ("github_actions", "gitlab_ci", "azure_pipelines", "circleci", "bitbucket_pipelines",
+                              "jenkins", "travis", "drone", "buildkite"):
+                for cmd, _line in ci_commands(doc):
+                    names.update(_image_name(m) for m in _DOCKER_BUILD_TAG.findall(cmd))
+        # a registry-qualified name (gcr.io/x/y) is pulled, whatever is built locally under it
+        return frozenset(n for n in names if "/" not in n or "." not in n.split("/", 1)[0])
+    return ctx.memo("repro.local_images", compute)  # type: ignore[return-value]
+
+
 @rule(id="REP006", name="unpinned-base-image", area="reproducibility", severity=Severity.MEDIUM,
       title="Docker base image is not pinned",
       rationale="A base image without a tag, with :latest or with a moving tag changes under the same Dockerfile: "
@@ -362,9 +393,14 @@ def _from_problems(df: Dockerfile) -> Iterator[tuple[DockerInstruction, str, str
       bad="FROM pytorch/pytorch:latest", good="FROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime@sha256:...",
       principle="reproducibility", tools=("docker",))
 def unpinned_base_image(ctx: RuleContext) -> Iterator[Hit]:
-    """FROM lines without a tag, with :latest or a major-only tag, and no digest (ARG defaults expanded)."""
+    """FROM lines without a tag, with :latest or a major-only tag, and no digest (ARG defaults expanded).
+    Base images the repository builds itself (a compose service with ``build:`` and ``image:``, a CI
+    ``docker build -t``) are skipped: their content is the repository's own Dockerfile."""
+    local = _locally_built_images(ctx)
     for df in ctx.facts.dockerfiles:
         for ins, ref, problem in _from_problems(df):
+            if _image_name(ref.split(" (= ", 1)[-1].rstrip(")")) in local:
+                continue
             yield Hit(df.path, ins.line, key=f"from:{ref}",
                       message=f"{df.path}:{ins.line} FROM {ref} {problem}; rebuilding the image can silently "
                               f"change the environment.")

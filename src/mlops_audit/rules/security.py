@@ -125,6 +125,26 @@ _MODELISH = re.compile(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|
                        r"predictor|learner|weights|artifact|\.pkl|\.joblib|\.pickle|\.sav)")
 
 
+# What a load is assigned to says what the file holds: ``clf = joblib.load(...)`` is a model,
+# ``X_train = pickle.load(...)`` / ``df = pd.read_pickle(...)`` are data (the concept is about model files).
+_MODEL_TARGET = re.compile(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|pipe|checkpoint|ckpt|booster|"
+                           r"predictor|learner|weights|state_dict|net|svm|forest|tree|xgb|lgbm|knn|kmeans|encoder|"
+                           r"vectori[sz]er|scaler|tokenizer|processor|preprocessor|transformer)")
+_DATA_TARGET = re.compile(r"(?i)^(df|data|dataset|ds|x|y|xs|ys|frame|table|records|rows|samples|corpus|docs|texts|"
+                          r"labels?|targets?|preds?|predictions?|results?|scores|probs|embeddings?|features?|feats|"
+                          r"all_data|raw|history|(new_)?feats?|(train|test|val|valid)(_?[xy])?)$|"
+                          r"_(df|data|dataset|frame|x|y|labels?|targets?|preds?|predictions?|features?|feats|"
+                          r"train|test|val|valid|csr|matrix|array|arr|list|dict|ids)$")
+# ``X_train``, ``df_test``, ``train_X``: a data prefix, unless the rest names a model (``eval_model``)
+_DATA_PREFIX = re.compile(r"(?i)^(x|y|df|data|train|test|val|valid)_")
+
+
+def _data_target(name: str) -> bool:
+    if _DATA_TARGET.search(name):
+        return True
+    return bool(_DATA_PREFIX.search(name)) and not _MODEL_TARGET.search(name)
+
+
 def _is_model_load(call: Call, target: str) -> bool:
     names: list[str] = [target]
     for v in list(call.args[:1]) + [v for k, v in call.kwargs if k in ("file", "filename", "path", "filepath")]:
@@ -176,7 +196,11 @@ def unsafe_model_deserialization(ctx: RuleContext) -> Iterator[Hit]:
                 continue  # an in-memory round trip (deep copy), not a file
             target = targets.get((call.line, call.qualname), "")
             target = "" if target in ("_", "__") else target
-            model = _is_model_load(call, target)
+            bare = target.rsplit(".", 1)[-1]
+            if label != "numpy.load" and (_data_target(bare) or (label == "pandas.read_pickle"
+                                                                          and not _MODEL_TARGET.search(bare))):
+                continue  # a pickled DataFrame, feature matrix or label array: data, not a model file
+            model = _is_model_load(call, target) or bool(bare and _MODEL_TARGET.search(bare))
             what = "a model" if model else "a file"
             into = f" into {target}" if target else ""
             loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"

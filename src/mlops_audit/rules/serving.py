@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from ..detect.repo_caps import is_model_file
 from ..detect.serving import is_health_path
+from ..detect.repo_caps import dvc_outputs
 from ..facts import Call, ConfigDoc, Expr, Facts, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -757,22 +758,7 @@ _OPENERS = {"open", "io.open", "builtins.open", "gzip.open", "bz2.open", "lzma.o
 
 
 def _dvc_outputs(facts: Facts) -> set[str]:
-    out: set[str] = set()
-    for doc in facts.configs:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
-        if doc.kind == "dvc_file":
-            for o in data.get("outs") or []:
-                if isinstance(o, dict) and isinstance(o.get("path"), str):
-                    out.add(base + o["path"])
-        elif doc.kind == "dvc_yaml":
-            for stage in (data.get("stages") or {}).values():
-                if isinstance(stage, dict):
-                    for o in stage.get("outs") or []:
-                        name = o if isinstance(o, str) else (next(iter(o)) if isinstance(o, dict) and o else None)
-                        if isinstance(name, str):
-                            out.add(base + name)
-    return {p.strip("./") if p.startswith("./") else p for p in out}
+    return dvc_outputs(facts)
 
 
 def _model_ref(cctx: Any, call: Call) -> Literal | None:
@@ -931,7 +917,11 @@ _INFRA_IMAGE = re.compile(
     r"elasticsearch|opensearch|kibana|grafana|prometheus|alertmanager|node-exporter|minio|nginx|traefik|envoy|"
     r"jaeger|otel|opentelemetry-collector|etcd|vault|busybox|pgadmin|airflow|jupyter|label-studio|qdrant|"
     r"weaviate|milvus|chroma|dcgm-exporter|loki|fluentd|fluent-bit|filebeat|logstash|zipkin|tempo|clickhouse|"
-    r"cassandra|neo4j|keycloak|mlflow|postgis|pushgateway|kube-state-metrics|curl|alpine)([:@/]|$)")
+    r"cassandra|neo4j|keycloak|mlflow|postgis|pushgateway|kube-state-metrics|curl|alpine)([:@/]|$)|"
+    # cluster plumbing: storage provisioners, CSI drivers, certificates, DNS, ingress controllers, registries
+    r"(^|/|-)(nfs|[\w-]*provisioner|csi-[\w-]+|cert-manager[\w-]*|external-dns|ingress-nginx|registry|"
+    r"oauth2-proxy|dex|argocd[\w-]*|tekton[\w-]*|kube-rbac-proxy|[\w-]*heapster[\w-]*|metrics-server|"
+    r"addon-resizer|fluentd[\w-]*|stackdriver[\w-]*|cluster-autoscaler)([:@/]|-|$)")
 _SCALABLE = ("Deployment", "StatefulSet")
 
 

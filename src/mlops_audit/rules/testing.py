@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..detect.training import _dvc_stage_scripts as _stage_scripts, effective, walk_from
+from ..detect.calls import effective, walk_from
+from ..detect.run_tracking import dvc_stage_scripts as _stage_scripts
 from ..facts import Call
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -89,7 +90,8 @@ def no_model_quality_tests(ctx: RuleContext) -> Iterator[Hit]:
         return
     first = sorted(tests, key=lambda e: (e.path, e.line or 0))[0]
     files = sorted({t.path for t in tests})
-    where = first.path if len(files) == 1 else f"{first.path} and {len(files) - 1} more file{'s' if len(files) > 2 else ''}"
+    more = len(files) - 1
+    where = first.path if not more else f"{first.path} and {more} more file{'s' if more > 1 else ''}"
     es = sorted(entries(ctx), key=lambda e: (e.kind == "notebook", e.path))
     yield Hit(first.path, None, f"tests exist ({where}) but none asserts on the quality of the "
                                 f"model trained by {es[0].label}: no metric threshold, invariance or golden-set "
@@ -126,6 +128,8 @@ def _deploy_sites(ctx: RuleContext):
     out = []
     for fctx in code_contexts(ctx):
         for call in fctx.py.calls:
+            if call.method not in ("deploy", "create_deployment", "create"):
+                continue
             name = effective(fctx, call)
             if re.search(r"^sagemaker\..*\.deploy$|^mlflow\.deployments\.\w+\.create_deployment$|"
                          r"\.create_deployment$|^bentoml\.deployment\.create$", name):
@@ -196,6 +200,10 @@ def _eval_scripts(ctx: RuleContext) -> Iterator[tuple[str, list]]:
             continue
         if not (py.has_main or py.path.endswith(".ipynb")):
             continue
+        if not any(c.qualname.split(".", 1)[0] in ("joblib", "pickle", "dill", "torch", "keras", "tensorflow",
+                                                   "skops", "sklearn") and c.method in ("load", "load_model")
+                   for c in py.calls):
+            continue  # the fixed-path model load must be in the script itself
         reach = list(walk_from(index, fctx, list(fctx.calls_by_scope.get("<module>", [])), depth=2))
         yield py.path, reach
 

@@ -10,9 +10,9 @@ import re
 from typing import Iterator
 
 from ..detect.repo_caps import runtime_requirements
-from ..detect.training import (
-    EntryPoint, Reached, TrackingUse, _calls_in, _imported_roots, effective, tracking_uses_of, walk_from,
-)
+from ..detect.calls import Reached, calls_in, effective, walk_from
+from ..detect.run_tracking import RUNTIME_CHOSEN, TrackingUse, imported_roots, tracking_uses_of
+from ..detect.training import EntryPoint
 from ..facts import Call, Expr, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -42,8 +42,10 @@ def _coverage(ctx: RuleContext) -> str:
       remediation={
           "mlflow": "Wrap the fit in a run:\n  import mlflow\n  mlflow.autolog()\n  with mlflow.start_run():\n"
                     "      model.fit(X, y)",
-          "wandb": "run = wandb.init(project='my-project', config=params)\nmodel.fit(X, y)\nrun.log(metrics)\nrun.finish()",
-          "dvclive": "from dvclive import Live\nwith Live() as live:\n    live.log_params(params)\n    model.fit(X, y)\n"
+          "wandb": "run = wandb.init(project='my-project', config=params)\nmodel.fit(X, y)\nrun.log(metrics)\n"
+                   "run.finish()",
+          "dvclive": "from dvclive import Live\nwith Live() as live:\n    live.log_params(params)\n"
+                     "    model.fit(X, y)\n"
                      "    live.log_metric('val_auc', auc)",
           "lightning": "Pass a logger: Trainer(logger=MLFlowLogger(experiment_name='exp', tracking_uri=uri)) "
                        "or WandbLogger(project='my-project').",
@@ -92,6 +94,10 @@ def _uri_configured(ctx: RuleContext) -> bool:
             return True
     for fctx in code_contexts(ctx):
         for call in fctx.py.calls:
+            if not ("tracking_uri" in call.qualname or call.method in ("login", "MlflowClient", "MLFlowLogger",
+                                                                        "update", "setdefault", "putenv")
+                    or "MLFLOW_TRACKING_URI" in call.args):
+                continue
             name = effective(fctx, call)
             if name in ("mlflow.set_tracking_uri", "mlflow.tracking.set_tracking_uri", "mlflow.login"):
                 return True
@@ -147,6 +153,13 @@ def no_tracking_uri(ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(t.path, t.line, f"{t.path}:{t.line} configures an MLflow logger without a tracking_uri and no "
                                   "MLFLOW_TRACKING_URI is set anywhere: runs land in a local ./mlruns folder.",
                   key="mlflow-tracking-uri")
+
+
+def _runtime_chosen(e: EntryPoint) -> bool:
+    """The tracker is picked on the command line (accelerate log_with / HF report_to from arguments):
+    what the run records depends on that choice, so lineage and hardware fields are not judged."""
+    tools = set(e.tools())
+    return bool(tools & RUNTIME_CHOSEN) and not (tools - RUNTIME_CHOSEN)
 
 
 def _explicit_only(e: EntryPoint) -> bool:
@@ -227,6 +240,11 @@ _CLASSIFIER_SCORE = re.compile(r"Classifier\w*\.score$|(LogisticRegression|SVC|L
                                r"BernoulliNB|KNeighborsClassifier|Perceptron|RidgeClassifier\w*)\.score$")
 
 
+_METRIC_METHODS = _LOG_METHODS | {"log_sklearn_plot", "compile", "score", "evaluate", "load"}
+_METRIC_ROOTS = frozenset({"sklearn", "torchmetrics", "tensorflow", "keras", "mlflow", "wandb", "evaluate",
+                           "scikitplot", "yellowbrick"})
+
+
 def _metric_keys(call: Call) -> list[str]:
     keys: list[str] = []
     for a in call.args[:1]:
@@ -284,7 +302,8 @@ def _rich_anywhere(ctx: RuleContext) -> bool:
     def compute() -> bool:
         for fctx in code_contexts(ctx):
             for call in fctx.py.calls:
-                if _classify_metric(fctx, call)[1]:
+                if (call.method in _METRIC_METHODS or call.qualname.split(".", 1)[0] in _METRIC_ROOTS) \
+                        and _classify_metric(fctx, call)[1]:
                     return True
         for doc, path, value in config_key_values(ctx, "_target_"):
             if isinstance(value, str) and _RICH_FUNCS.search(value):
@@ -403,7 +422,7 @@ def _lineage(ctx: RuleContext, e: EntryPoint) -> dict[str, bool | None]:
 def run_missing_lineage_fields(ctx: RuleContext) -> Iterator[Hit]:
     """For each tracked entry point: which of the six Z04 fields no mechanism records."""
     for e in entries(ctx):
-        if not e.logged or e.unknown:
+        if not e.logged or e.unknown or _runtime_chosen(e):
             continue
         fields = _lineage(ctx, e)
         missing = [f for f in _FIELDS[:4] if fields[f] is False]
@@ -419,7 +438,8 @@ def run_missing_lineage_fields(ctx: RuleContext) -> Iterator[Hit]:
         else:
             path, line, cell = t.path, t.line, t.cell
         yield Hit(path, line, f"runs of {e.label} (tracked with {'/'.join(e.tools())}) do not record "
-                              f"{', '.join(notes.get(f, f) for f in all_missing)} ({len(all_missing)} of 6 lineage fields missing; "
+                              f"{', '.join(notes.get(f, f) for f in all_missing)} "
+                              f"({len(all_missing)} of 6 lineage fields missing; "
                               f"recorded: {', '.join(recorded) or 'none'}).",
                   cell=cell, key=f"{e.path}|{e.name}")
 
@@ -429,6 +449,11 @@ def run_missing_lineage_fields(ctx: RuleContext) -> Iterator[Hit]:
 _SEARCH = re.compile(r"^(optuna\.(study\.)?create_study|sklearn\.model_selection\.(Halving)?(Grid|Randomized)SearchCV|"
                      r"hyperopt\.fmin|skopt\.(gp_minimize|forest_minimize|gbrt_minimize|BayesSearchCV)|"
                      r"nevergrad\.optimizers\.\w+)$")
+
+
+_SEARCH_METHODS = frozenset({"create_study", "GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV",
+                             "HalvingRandomSearchCV", "fmin", "gp_minimize", "forest_minimize", "gbrt_minimize",
+                             "BayesSearchCV"})
 
 
 @rule(id="TRK006", name="hyperparameter-search-not-tracked", area="tracking", severity=Severity.MEDIUM,
@@ -455,6 +480,8 @@ def hyperparameter_search_not_tracked(ctx: RuleContext) -> Iterator[Hit]:
     es = entries(ctx)
     for fctx in code_contexts(ctx):
         for call in fctx.py.calls:
+            if call.method not in _SEARCH_METHODS and not call.qualname.startswith("nevergrad."):
+                continue
             name = effective(fctx, call)
             if not _SEARCH.search(name):
                 continue
@@ -480,11 +507,11 @@ def _search_tracked(ctx: RuleContext, fctx, call: Call, es: list[EntryPoint]) ->
     calls = list(fctx.calls_by_scope.get(call.scope, []))
     fn = fctx.functions.get(call.scope)
     if fn is not None:
-        calls = _calls_in(fctx, fn)
+        calls = calls_in(fctx, fn)
     calls += list(fctx.calls_by_scope.get("<module>", [])) if call.scope != "<module>" else []
     for r in walk_from(index, fctx, calls, depth=2):
         other = index.contexts[r.path]
-        uses = tracking_uses_of(other, r.call, _imported_roots(other.py))
+        uses = tracking_uses_of(other, r.call, imported_roots(other.py))
         if any(u.kinds & {"params", "metrics", "artifacts", "model", "auto"} for u in uses):
             return True
     return False
@@ -514,12 +541,13 @@ _SELF_SIGNING = ("transformers", "sentence_transformers", "langchain", "openai",
 def model_logged_without_signature(ctx: RuleContext) -> Iterator[Hit]:
     """mlflow.<flavor>.log_model calls with neither signature nor input_example."""
     for fctx in code_contexts(ctx):
-        sets_signature = any(effective(fctx, c) in ("mlflow.models.set_signature",
-                                                    "mlflow.models.signature.set_signature")
-                             for c in fctx.py.calls)
-        if sets_signature:
+        if not any(c.method == "log_model" for c in fctx.py.calls):
+            continue
+        if any(c.method == "set_signature" and effective(fctx, c).startswith("mlflow.") for c in fctx.py.calls):
             continue
         for call in fctx.py.calls:
+            if call.method != "log_model":
+                continue
             name = effective(fctx, call)
             if not (name.startswith("mlflow.") and name.endswith(".log_model")):
                 continue
@@ -618,7 +646,7 @@ def _gpu_name_recorded(ctx: RuleContext, e: EntryPoint) -> bool:
 def run_missing_hardware_metadata(ctx: RuleContext) -> Iterator[Hit]:
     """Tracked entry points that put the model on a GPU and record no GPU type."""
     for e in entries(ctx):
-        if not e.logged or e.unknown:
+        if not e.logged or e.unknown or _runtime_chosen(e):
             continue
         gpu = _gpu_use(ctx, e)
         if gpu is None or _gpu_name_recorded(ctx, e):

@@ -57,25 +57,7 @@ def is_data_file(path: str) -> bool:
     return ext in _DATA_EXT or (ext in _DATA_DIR_EXT and _in_data_dir(path))
 
 
-def dvc_outputs(facts: Facts) -> set[str]:
-    """Paths DVC manages (``outs`` of .dvc files and dvc.yaml stages), repo-relative."""
-    out: set[str] = set()
-    for doc in facts.configs:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
-        if doc.kind == "dvc_file":
-            for o in data.get("outs") or []:
-                if isinstance(o, dict) and isinstance(o.get("path"), str):
-                    out.add(posixpath.normpath(base + o["path"]))
-        elif doc.kind == "dvc_yaml":
-            for stage in (data.get("stages") or {}).values():
-                if not isinstance(stage, dict):
-                    continue
-                for o in stage.get("outs") or []:
-                    name = o if isinstance(o, str) else (next(iter(o)) if isinstance(o, dict) and o else None)
-                    if isinstance(name, str):
-                        out.add(posixpath.normpath(base + name))
-    return out
+from ..detect.repo_caps import dvc_outputs  # noqa: E402  (re-exported: rules import it from here)
 
 
 def _under(path: str, roots: set[str]) -> bool:

@@ -1,0 +1,190 @@
+"""Following calls through a repository: typed receivers, resolution into repository functions, and a
+bounded walk from a set of calls into the helpers they reach. Pure over FileContext / RepoIndex; every
+derived table is memoized on the FileContext, so repeated walks over shared helpers cost little."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..facts import Call, Expr, Function, Ref
+from .context import FileContext, RepoIndex
+from .matcher import normalize_qualname
+
+__all__ = ["DEPTH", "Reached", "effective", "resolve", "lookup", "calls_in", "walk_from"]
+
+DEPTH = 3
+
+
+def _assigns_by_scope(ctx: FileContext) -> dict[str, list]:
+    """Assignments grouped by enclosing scope, built once per file (cheap: no name work)."""
+    cached = ctx.__dict__.get("_training_assigns")
+    if cached is None:
+        cached = {}
+        for a in ctx.py.assigns:
+            cached.setdefault(a.scope, []).append(a)
+        ctx.__dict__["_training_assigns"] = cached
+    return cached
+
+
+def _scoped_type(ctx: FileContext, scope: str, name: str, line: int) -> str | None:
+    """The constructor of the last ``name = Ctor(...)`` before ``line`` in ``scope``."""
+    best = None
+    for a in _assigns_by_scope(ctx).get(scope, ()):
+        if a.target == name and a.line <= line and isinstance(a.value, Expr) and a.value.kind == "call" \
+                and a.value.callee and (best is None or a.line >= best.line):
+            best = a
+    return normalize_qualname(best.value.callee) if best is not None else None
+
+
+def effective(ctx: FileContext, call: Call) -> str:
+    """Import-resolved name with local receivers typed (``run = wandb.init(); run.log`` -> ``wandb.init.log``).
+
+    The receiver's type comes from the last assignment before the call in the same function when there is
+    one (``var_types`` alone keeps the file's last assignment), and attribute receivers assigned in the
+    same file are typed too (``self.writer = SummaryWriter()``).
+    """
+    cache = ctx.__dict__.setdefault("_training_effective", {})
+    key = id(call)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is call:
+        return hit[1]
+    value = _effective(ctx, call)
+    cache[key] = (call, value)
+    return value
+
+
+def _effective(ctx: FileContext, call: Call) -> str:
+    name = normalize_qualname(call.qualname)
+    if call.receiver and call.receiver in ctx.var_types and name.startswith(call.receiver + "."):
+        found = _scoped_type(ctx, call.scope, call.receiver, call.line)
+        if found:
+            return found + name[len(call.receiver):]
+    eff = ctx.effective(call)
+    if eff != name or "." not in name:
+        return eff
+    types = ctx.var_types
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 1, -1):
+        head = ".".join(parts[:cut])
+        if head in types:
+            return types[head] + "." + ".".join(parts[cut:])
+    return name
+
+
+def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
+    """A repository function a call lands in, including methods of objects built from imported classes
+    and constructors (``Trainer(cfg)`` -> ``Trainer.__init__``). Memoized per call site."""
+    cache = ctx.__dict__.setdefault("_training_resolve", {})
+    hit = cache.get(id(call))
+    if hit is not None and hit[0] is call:
+        return hit[1]
+    found = _resolve(index, ctx, call)
+    cache[id(call)] = (call, found)
+    return found
+
+
+def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
+    try:
+        found = index.resolve_function(ctx, call)
+    except Exception:  # defensive: facts from a half-parsed file
+        found = None
+    if found is not None:
+        return found
+    name = effective(ctx, call)
+    target = lookup(index, ctx, name)
+    if target is not None:
+        return target
+    # a class constructor: follow __init__ / __post_init__
+    return lookup(index, ctx, name + ".__init__")
+
+
+def lookup(index: RepoIndex, ctx: FileContext, name: str) -> tuple[FileContext, Function] | None:
+    cache = ctx.__dict__.setdefault("_training_lookup", {})
+    if name in cache:
+        return cache[name]
+    found = _lookup_uncached(index, ctx, name)
+    cache[name] = found
+    return found
+
+
+def _lookup_uncached(index: RepoIndex, ctx: FileContext, name: str) -> tuple[FileContext, Function] | None:
+    fn = ctx.functions.get(name)
+    if fn is not None:
+        return ctx, fn
+    parts = name.split(".")
+    modules = index.modules
+    for cut in range(len(parts) - 1, 0, -1):
+        path = modules.get(".".join(parts[:cut]))
+        if path is None:
+            continue
+        other = index.contexts.get(path)
+        if other is None:
+            return None
+        fn = other.functions.get(".".join(parts[cut:]))
+        return (other, fn) if fn else None
+    return None
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A call reached from an entry point; ``anchor`` is the call in the entry's own file that leads to it."""
+
+    path: str
+    call: Call
+    chain: tuple[str, ...]
+    anchor: Call
+
+
+def calls_in(ctx: FileContext, fn: Function) -> list[Call]:
+    """Calls made in ``fn`` and the functions and lambdas nested in it (memoized per file)."""
+    cache = ctx.__dict__.get("_training_calls_in")
+    if cache is None:
+        cache = {}
+        nested: dict[str, list[Call]] = {}
+        for scope, calls in ctx.calls_by_scope.items():
+            parts = scope.split(".")
+            for i in range(1, len(parts) + 1):
+                nested.setdefault(".".join(parts[:i]), []).extend(calls)
+        cache["__all__"] = nested
+        ctx.__dict__["_training_calls_in"] = cache
+    return cache["__all__"].get(fn.qualname, [])
+
+
+def walk_from(index: RepoIndex, ctx: FileContext, calls: list[Call], depth: int = DEPTH,
+              seen: set[tuple[str, str]] | None = None) -> Iterator[Reached]:
+    """Every call in ``calls`` and, up to ``depth`` helper levels, in the repository functions they reach.
+
+    Functions passed by name as arguments (``study.optimize(objective)``, ``fire.Fire(main)``) are followed
+    too. ``Reached.anchor`` is the last call in the entry's own file on the way to each call.
+    """
+    seen = set() if seen is None else seen
+    entry_path = ctx.py.path
+    # frame: (context, calls, chain, level, anchor outside the entry file or None)
+    stack: list[tuple[FileContext, list[Call], tuple[str, ...], int, Call | None]] = [(ctx, calls, (), 0, None)]
+    while stack:
+        cur, cur_calls, chain, level, anchor = stack.pop()
+        for call in cur_calls:
+            here = anchor if anchor is not None else call
+            yield Reached(cur.py.path, call, chain, here)
+            if level >= depth:
+                continue
+            targets = []
+            target = resolve(index, cur, call)
+            if target is not None:
+                targets.append(target)
+            for arg in (*call.args, *(v for _, v in call.kwargs)):
+                if isinstance(arg, Ref):
+                    t = lookup(index, cur, arg.qualname)
+                    if t is not None:
+                        targets.append(t)
+            for t_ctx, t_fn in targets:
+                if t_ctx.py.is_test:
+                    continue
+                key = (t_ctx.py.path, t_fn.qualname)
+                if key in seen:
+                    continue
+                seen.add(key)
+                next_anchor = anchor
+                if next_anchor is None and t_ctx.py.path != entry_path:
+                    next_anchor = call
+                stack.append((t_ctx, calls_in(t_ctx, t_fn), chain + (t_fn.qualname,), level + 1, next_anchor))

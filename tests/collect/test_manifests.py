@@ -66,6 +66,12 @@ def _summary(manifest: Manifest) -> list[tuple[str, str, bool, int, str]]:
     ("setup.cfg.in", None),
     ("conda-forge.yml", None),
     ("train.py", None),
+    # conda environments named after their use (Azure ML's conda_dependencies.yml convention)
+    ("diabetes/conda_dependencies.yml", "conda"),
+    ("scoring/conda_dependencies_scoring.yml", "conda"),
+    ("deploy/serving.conda.yaml", "conda"),
+    ("ci_dependencies.yml", None),
+    ("anaconda.yml", None),
 ])
 def test_manifest_kind_by_path(path: str, kind: str | None) -> None:
     assert manifest_kind(path) == kind

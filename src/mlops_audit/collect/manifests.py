@@ -43,7 +43,7 @@ LOCK_TOOL: dict[str, str] = {
 }
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # environment.yml, conda_env.yaml, and conda files named after their use (conda_dependencies.yml, scoring.conda.yml)
-_ENV_RE = re.compile(r"((environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?|[\w.-]*conda[-_.][\w.-]+|"
+_ENV_RE = re.compile(r"((environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?|[\w.-]*conda[-_.](?!forge[-_.])[\w.-]+|"
                      r"[\w.-]+[-_.]conda)\.ya?ml")
 _COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _INCLUDE_RE = re.compile(r"(?:-[rc]\s*|--(?:requirement|constraint)(?:\s*=\s*|\s+))(\S+)$")
@@ -92,7 +92,7 @@ def manifest_kind(path: str, text: str | None = None) -> str | None:
         return "lock"
     if name.lower() in MANIFEST_KIND:
         return MANIFEST_KIND[name.lower()]
-    if _ENV_RE.fullmatch(name.lower()):
+    if _ENV_RE.fullmatch(name.lower()) and not name.lower().startswith("conda-forge"):  # feedstock config
         return "conda"
     if _is_requirements_path(path):
         compiled = text is not None and _parse_requirements(path, text.lstrip("\ufeff"))[1]

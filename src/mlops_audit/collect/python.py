@@ -247,6 +247,16 @@ class PyCollector(ast.NodeVisitor):
                 out.append(Decorator(self.resolve(d), self.line(d)))
         return tuple(out)
 
+    def annotation(self, node: ast.expr | None) -> str:
+        """Resolved name of an annotation; ``Optional[X]`` / ``list[float]`` give their outer name."""
+        if node is None:
+            return ""
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value  # a string annotation, kept as written
+        return self.resolve(node)
+
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for d in node.decorator_list:
             self.visit(d)
@@ -255,12 +265,12 @@ class PyCollector(ast.NodeVisitor):
         positional = args.posonlyargs + args.args
         defaults: list[Any] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
         params = [
-            Param(a.arg, self.resolve(a.annotation) if a.annotation is not None else "",
+            Param(a.arg, self.annotation(a.annotation),
                   self.value(d) if d is not None else None, d is not None)
             for a, d in zip(positional, defaults)
         ]
         for a, d in zip(args.kwonlyargs, args.kw_defaults):
-            params.append(Param(a.arg, self.resolve(a.annotation) if a.annotation is not None else "",
+            params.append(Param(a.arg, self.annotation(a.annotation),
                                 self.value(d) if d is not None else None, d is not None))
         if args.vararg:
             params.append(Param("*" + args.vararg.arg))
@@ -430,6 +440,16 @@ class PyCollector(ast.NodeVisitor):
                 self.strings.append(StringBuild(sb[0], self.line(node), self.scope_name, self.names_in(node.value),
                                                 "return", sb[1], self.cell))
             self.visit(node.value)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if isinstance(item.optional_vars, ast.Name):  # with mlflow.start_run() as run:
+                self._record_assign([item.optional_vars], item.context_expr, node)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)

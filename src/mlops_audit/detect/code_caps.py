@@ -433,7 +433,8 @@ def _drift_custom(ctx: FileContext, ev: Evidence) -> None:
 def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
     """A metric compared against a threshold that blocks registration, promotion or deployment."""
     py = ctx.py
-    promote_scopes = {c.scope for c in py.calls if _REGISTRY_OR_DEPLOY.search(c.method)}
+    promote_scopes = {c.scope for c in py.calls
+                      if _REGISTRY_OR_DEPLOY.search(c.method) or c.has_kw("registered_model_name")}
     for cmp in py.compares:
         if cmp.context not in ("if", "assert"):
             continue

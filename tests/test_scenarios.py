@@ -36,8 +36,8 @@ NOT_SERVED = ("serving", "monitoring", "rollout")
 MATURITY_AREAS = ("tracking", "registry", "serving", "monitoring", "automation", "rollout", "data_quality")
 
 # Findings on the mature fixture that are rule/detection false positives, not gaps of the fixture (see the
-# xfail test below). Anything else showing up there is either a regression or a new, unjustified rule hit.
-MATURE_KNOWN_FALSE_POSITIVES = {"TST003"}
+# mature-is-ready test). Anything showing up there is either a regression or a new, unjustified rule hit.
+MATURE_KNOWN_FALSE_POSITIVES: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -144,11 +144,8 @@ def test_mature_repo_is_fully_automated_and_optimizing(reports: dict[str, Report
     assert_explained(r)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TST003 false positive: src/fraud/evaluate.py gates promotion with `passed = auc >= gate['min_auc'] and ...` "
-    "then `if not passed: sys.exit(1)`; detect/code_caps._evaluation_gate only sees comparisons written directly "
-    "in an if/assert, so evaluation_gate is absent and TST003 fires. Remove this marker when it is recognised."))
 def test_mature_repo_is_ready(reports: dict[str, Report]) -> None:
+    """Its gate is `passed = auc >= gate['min_auc'] and ...` then `if not passed: sys.exit(1)`."""
     r = reports["mature"]
     assert r.inventory.capabilities["evaluation_gate"].present
     assert r.summary is not None and r.summary.verdict == "READY"

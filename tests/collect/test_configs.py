@@ -95,6 +95,13 @@ K8S = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  n
     ("metaflow_config.json", '{"METAFLOW_DEFAULT_DATASTORE": "s3"}', "metaflow"),
     ("pipeline.yaml", "pipelineInfo: {name: p}\nroot: {}\ndeploymentSpec: {}\n", "kfp_pipeline"),
     ("environment.yaml", "name: e\nchannels: [conda-forge]\ndependencies: [python=3.11]\n", "conda_env"),
+    # Azure Pipelines outside azure-pipelines.yml: recognised by task@N / displayName steps or pool.vmImage
+    (".pipelines/ci.yml", "trigger: [main]\npool:\n  vmImage: ubuntu-latest\nsteps:\n- script: pytest\n",
+     "azure_pipelines"),
+    (".pipelines/lint-template.yml", "steps:\n- script: flake8\n  displayName: Lint\n", "azure_pipelines"),
+    ("ops/release.yml", "stages:\n- stage: S\n  jobs:\n  - job: J\n    steps:\n    - task: AzureCLI@2\n",
+     "azure_pipelines"),
+    ("misc/steps.yaml", "steps:\n- name: fetch\n  run: make\n", "yaml"),
     ("misc/settings.yaml", "a: 1\n", "yaml"),
     ("misc/list.yaml", "- a\n- b\n", "yaml"),
     ("misc/settings.json", '[1, 2]', "json"),

@@ -362,6 +362,8 @@ class PyCollector(ast.NodeVisitor):
 
     def _compare(self, test: ast.expr, context: str, raises: bool, always: bool = False) -> None:
         comps = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
+        if not comps and context == "if" and raises and isinstance(test, (ast.Name, ast.UnaryOp, ast.BoolOp)):
+            always = True
         if not comps and always:
             self.compares.append(Compare(self.line(test), self.scope_name, context, self.names_in(test),
                                          (), (), raises, self.cell))
@@ -392,6 +394,9 @@ class PyCollector(ast.NodeVisitor):
                                             node.target.id, (), self.cell))
 
     def _record_assign(self, targets: list[ast.expr], value: ast.expr, node: ast.AST) -> None:
+        if isinstance(value, (ast.Compare, ast.BoolOp)) and len(targets) == 1 and isinstance(targets[0], ast.Name):
+            # passed = auc >= MIN_AUC and f1 >= MIN_F1: a comparison decided here, acted on later
+            self._compare(value, f"assign:{targets[0].id}", False)
         names = []
         for t in targets:
             if isinstance(t, ast.Name):

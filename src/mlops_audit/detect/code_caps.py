@@ -435,8 +435,14 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
     py = ctx.py
     promote_scopes = {c.scope for c in py.calls
                       if _REGISTRY_OR_DEPLOY.search(c.method) or c.has_kw("registered_model_name")}
+    # `passed = auc >= MIN_AUC` decided once, then `if not passed: raise/exit`: the verdict flows by name
+    raising_tests = {(c.scope, n) for c in py.compares if c.context == "if" and c.raises and not c.ops
+                     for n in c.names}
     for cmp in py.compares:
-        if cmp.context not in ("if", "assert"):
+        if cmp.context.startswith("assign:"):
+            if (cmp.scope, cmp.context[7:]) not in raising_tests and cmp.scope not in promote_scopes:
+                continue
+        elif cmp.context not in ("if", "assert"):
             continue
         if not any(op in ("<", "<=", ">", ">=") for op in cmp.ops):
             continue
@@ -444,7 +450,7 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
             continue
         if cmp.scope in promote_scopes:
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gates promotion", cmp.cell)
-        elif cmp.raises and _gate_like(cmp, py.path):
+        elif (cmp.raises or cmp.context.startswith("assign:")) and _gate_like(cmp, py.path):
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gate", cmp.cell)
         elif cmp.context == "if" and _gate_like(cmp, py.path):
             # the branch that stops the run may be the else: `if new_mse < production_mse: ... else: run.cancel()`

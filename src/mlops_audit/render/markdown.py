@@ -66,6 +66,9 @@ def render(report: Report, max_findings: int = MAX_FINDINGS, **_: object) -> str
             extra.append(f"{s.suppressed} suppressed inline")
         out.append("")
         out.append(f"Target {target}" + (f" · {' · '.join(extra)}" if extra else ""))
+        if s.automation_reason:
+            out.append("")
+            out.append(f"**Automation:** {cell(s.automation_reason, 300)}")
         if s.maturity.next_step:
             out.append("")
             out.append(f"**Next step:** {cell(s.maturity.next_step, 500)}")

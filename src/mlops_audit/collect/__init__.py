@@ -147,11 +147,19 @@ def _run_jobs(jobs: list[tuple[str, str, str]], workers: int,
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     # large files first so the pool does not end on one straggler
     jobs = sorted(jobs, key=lambda j: -_size(j[2]))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
         for i, result in enumerate(pool.map(_work, jobs, chunksize=max(1, len(jobs) // (workers * 16)))):
             yield result
             if progress and i % 50 == 0:
                 progress(i, len(jobs))
+
+
+def _worker_init() -> None:
+    """Parse workers build and drop acyclic trees: reference counting frees them, the cycle collector
+    would only rescan them (a third of parse time)."""
+    import gc
+
+    gc.disable()
 
 
 def _size(path: str) -> int:

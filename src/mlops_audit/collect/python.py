@@ -72,6 +72,7 @@ class PyCollector(ast.NodeVisitor):
 
     # -- traversal: ast.NodeVisitor's, minus its per-node string building and generators ------------
     _dispatch: dict[type, Any] = {}
+    _EXPR_SPECIAL: dict[type, Any] = {}
 
     def visit(self, node: ast.AST) -> None:
         cls = node.__class__
@@ -83,14 +84,61 @@ class PyCollector(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         visit = self.visit
+        scan = self.scan_expr
+        expr = ast.expr
         for name in node._fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, expr):
+                        scan(item)
+                    elif isinstance(item, ast.AST):
                         visit(item)
+            elif isinstance(value, expr):
+                scan(value)
             elif isinstance(value, ast.AST) and name != "ctx":
                 visit(value)
+
+    def scan_expr(self, root: ast.expr) -> None:
+        """Visit the facts inside an expression without dispatching on every node.
+
+        Expressions are most of a tree and only a few of their node types carry
+        facts (calls, walrus assignments, lambdas and comprehensions, which hold
+        calls); names, constants and plain dotted chains are skipped outright.
+        Children are pushed in reverse so facts keep source order.
+        """
+        stack = [root]
+        pop, push = stack.pop, stack.append
+        special = self._EXPR_SPECIAL
+        while stack:
+            n = pop()
+            cls = n.__class__
+            if cls is _Name or cls is _Constant:
+                continue
+            if cls is _Attribute:
+                cur = n.value
+                while cur.__class__ is _Attribute:
+                    cur = cur.value
+                if cur.__class__ is _Name:
+                    continue
+                push(cur)
+                continue
+            handler = special.get(cls)
+            if handler is not None:
+                handler(self, n)
+                continue
+            children = []
+            for name in n._fields:
+                value = getattr(n, name, None)
+                if value.__class__ is list:
+                    children.extend(value)
+                elif isinstance(value, ast.AST) and name != "ctx":
+                    children.append(value)
+            for child in reversed(children):
+                if isinstance(child, ast.expr):
+                    push(child)
+                elif isinstance(child, ast.AST):  # comprehension, keyword, arguments, ...
+                    self.visit(child)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         pass
@@ -172,7 +220,7 @@ class PyCollector(ast.NodeVisitor):
     def names_in(self, node: ast.AST) -> tuple[str, ...]:
         """Local names (and string subscript keys) read by an expression, in source order, deduplicated."""
         out: list[str] = []
-        for sub in ast.walk(node):
+        for sub in _walk(node):
             if isinstance(sub, ast.Name):
                 out.append(sub.id)
             elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
@@ -361,7 +409,7 @@ class PyCollector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _compare(self, test: ast.expr, context: str, raises: bool, always: bool = False) -> None:
-        comps = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
+        comps = [n for n in _walk(test) if isinstance(n, ast.Compare)]
         if not comps and context == "if" and raises and isinstance(test, (ast.Name, ast.UnaryOp, ast.BoolOp)):
             always = True
         if not comps and always:
@@ -430,7 +478,7 @@ class PyCollector(ast.NodeVisitor):
             parts = tuple(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
             return ("fstring", parts) if any(isinstance(v, ast.FormattedValue) for v in node.values) else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
-            consts = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            consts = [n.value for n in _walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
             if consts:
                 return ("concat" if isinstance(node.op, ast.Add) else "percent", tuple(consts))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
@@ -485,7 +533,14 @@ class PyCollector(ast.NodeVisitor):
                 if sb is not None:
                     self.strings.append(StringBuild(sb[0], self.line(a), self.scope_name, self.names_in(a),
                                                     f"arg:{qual}", sb[1], self.cell))
-        self.generic_visit(node)
+        scan = self.scan_expr
+        func = node.func
+        if func.__class__ is not _Name:
+            scan(func)
+        for a in node.args:
+            scan(a)
+        for k in node.keywords:
+            scan(k.value)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         cur = node.value
@@ -525,6 +580,34 @@ def _availability_check(test: ast.expr) -> bool:
     low = name.lower()
     return name == "TYPE_CHECKING" or (low.startswith(("is_", "_is_", "has_")) and low.endswith("_available")) \
         or (name.isupper() and "AVAILABLE" in name)
+
+
+_Name, _Constant, _Attribute = ast.Name, ast.Constant, ast.Attribute
+# expression nodes with facts of their own: handled by their visit_ method, not by the generic scan
+PyCollector._EXPR_SPECIAL = {
+    ast.Call: PyCollector.visit_Call,
+    ast.NamedExpr: PyCollector.visit_NamedExpr,
+    ast.Lambda: PyCollector.generic_visit,
+}
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node``, breadth first like ``ast.walk``, without its per-node generators."""
+    todo = [node]
+    i = 0
+    AST = ast.AST
+    while i < len(todo):
+        n = todo[i]
+        i += 1
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, AST):
+                        todo.append(x)
+            elif isinstance(v, AST) and name != "ctx":
+                todo.append(v)
+    return todo
 
 
 def _handler_names(handler: ast.ExceptHandler) -> str:

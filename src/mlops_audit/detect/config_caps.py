@@ -14,7 +14,7 @@ from ..facts import ConfigDoc, Facts
 from .code_caps import CALL_INDEX
 from .evidence import Evidence
 
-__all__ = ["detect_configs", "ci_commands", "serving_image", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND"]
+__all__ = ["detect_configs", "walk_doc", "ci_commands", "serving_image", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND"]
 
 CI_TOOLS = {
     "github_actions": "github_actions", "gitlab_ci": "gitlab_ci", "circleci": "circleci",
@@ -62,15 +62,18 @@ _K8S_AUTOSCALE = {"HorizontalPodAutoscaler": "k8s_hpa", "ScaledObject": "keda", 
 _TRAFFIC_KINDS = {"Rollout": "argo_rollouts", "Canary": "flagger"}
 
 
-def _walk(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+def walk_doc(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
     """Every (key path, value) pair of a parsed document, depth first."""
     yield path, data
     if isinstance(data, dict):
         for k, v in data.items():
-            yield from _walk(v, path + (k,))
+            yield from walk_doc(v, path + (k,))
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from _walk(v, path + (i,))
+            yield from walk_doc(v, path + (i,))
+
+
+_walk = walk_doc
 
 
 def ci_commands(doc: ConfigDoc) -> Iterator[tuple[str, int]]:

@@ -290,14 +290,7 @@ def data_loads(ctx: RuleContext, entry: EntryPoint) -> list[Reached]:
 
 # -- configuration ---------------------------------------------------------------
 
-def _walk(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    yield path, data
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _walk(v, path + (k,))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _walk(v, path + (i,))
+from ..detect.config_caps import walk_doc as _walk  # noqa: E402
 
 
 def config_env_keys(ctx: RuleContext, key: str) -> list[tuple[str, int]]:

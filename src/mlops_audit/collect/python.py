@@ -172,12 +172,15 @@ class PyCollector(ast.NodeVisitor):
         """A literal value, a ``Ref`` to a resolved name, or an ``Expr`` describing the expression."""
         if node is None:
             return None
-        if isinstance(node, ast.Constant):
-            v = node.value
+        cls = node.__class__
+        if cls is _Constant:
+            v = node.value  # type: ignore[attr-defined]
             if isinstance(v, (bytes, complex)) or v is Ellipsis:
                 return Expr("constant")
             return v
-        if isinstance(node, (ast.Name, ast.Attribute)):
+        if cls is _Name:
+            return Ref(self.aliases.get(node.id, node.id))  # type: ignore[attr-defined]
+        if cls is _Attribute:
             name = self.resolve(node)
             return Ref(name) if name else Expr("attribute", names=self.names_in(node))
         if depth < 3 and isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -219,6 +222,13 @@ class PyCollector(ast.NodeVisitor):
 
     def names_in(self, node: ast.AST) -> tuple[str, ...]:
         """Local names (and string subscript keys) read by an expression, in source order, deduplicated."""
+        cls = node.__class__
+        if cls is _Name:
+            return (node.id,)  # type: ignore[attr-defined]
+        if cls is _Constant:
+            return ()
+        if cls is _Attribute and node.value.__class__ is _Name:  # type: ignore[attr-defined]
+            return (f"{node.value.id}.{node.attr}", node.value.id)  # type: ignore[attr-defined]
         out: list[str] = []
         for sub in _walk(node):
             if isinstance(sub, ast.Name):
@@ -234,14 +244,23 @@ class PyCollector(ast.NodeVisitor):
         return tuple(dict.fromkeys(out))
 
     def line(self, node: ast.AST) -> int:
-        return getattr(node, "lineno", 0) + self.line_offset
+        try:
+            return node.lineno + self.line_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            return self.line_offset
 
     def end_line(self, node: ast.AST) -> int:
         return (getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)) + self.line_offset
 
     @property
     def scope_name(self) -> str:
-        return sys.intern(".".join(self.scope)) if self.scope else "<module>"
+        """Dotted name of the enclosing function/class; cached until the scope changes."""
+        name = self._scope_cache
+        if name is None:
+            name = self._scope_cache = sys.intern(".".join(self.scope)) if self.scope else "<module>"
+        return name
+
+    _scope_cache: str | None = None
 
     # -- imports ----------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -326,6 +345,7 @@ class PyCollector(ast.NodeVisitor):
             params.append(Param("**" + args.kwarg.arg))
         class_name = self.scope[-1] if self.scope and self._in_class else ""
         self.scope.append(node.name)
+        self._scope_cache = None
         qual = self.scope_name
         returns: list[str] = []
         self.func_depth += 1
@@ -340,6 +360,7 @@ class PyCollector(ast.NodeVisitor):
         self._in_class = was_class
         self.func_depth -= 1
         self.scope.pop()
+        self._scope_cache = None
         self.functions.append(Function(
             node.name, qual, self.line(node), self.end_line(node), decorators, tuple(params),
             isinstance(node, ast.AsyncFunctionDef), class_name, tuple(dict.fromkeys(returns)), self.cell,
@@ -361,6 +382,7 @@ class PyCollector(ast.NodeVisitor):
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
         )
         self.scope.append(node.name)
+        self._scope_cache = None
         qual = self.scope_name
         was_class = self._in_class
         self._in_class = True
@@ -368,6 +390,7 @@ class PyCollector(ast.NodeVisitor):
             self.visit(stmt)
         self._in_class = was_class
         self.scope.pop()
+        self._scope_cache = None
         self.classes.append(ClassDef(node.name, qual, self.line(node), self.end_line(node),
                                      bases, decorators, fields, self.cell))
 
@@ -474,6 +497,8 @@ class PyCollector(ast.NodeVisitor):
                                             names[0], parts, self.cell))
 
     def _string_build(self, node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
+        if node.__class__ not in _STRING_BUILDERS:
+            return None
         if isinstance(node, ast.JoinedStr):
             parts = tuple(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
             return ("fstring", parts) if any(isinstance(v, ast.FormattedValue) for v in node.values) else None
@@ -521,10 +546,11 @@ class PyCollector(ast.NodeVisitor):
         if not qual and isinstance(node.func, ast.Attribute):
             qual = "?." + node.func.attr
         if qual:
+            value = self.value
             self.calls.append(Call(
                 sys.intern(qual), self.line(node), self.end_line(node), self.scope_name,
-                tuple(self.value(a) for a in node.args[:16] if not isinstance(a, ast.Starred)),
-                tuple((k.arg, self.value(k.value)) for k in node.keywords if k.arg),
+                tuple([value(a) for a in node.args[:16] if a.__class__ is not ast.Starred]),
+                tuple([(k.arg, value(k.value)) for k in node.keywords if k.arg]),
                 any(k.arg is None for k in node.keywords), self.in_main, receiver, self.cell, self.except_names,
             ))
             sb = None
@@ -583,6 +609,7 @@ def _availability_check(test: ast.expr) -> bool:
 
 
 _Name, _Constant, _Attribute = ast.Name, ast.Constant, ast.Attribute
+_STRING_BUILDERS = frozenset({ast.JoinedStr, ast.BinOp, ast.Call})
 # expression nodes with facts of their own: handled by their visit_ method, not by the generic scan
 PyCollector._EXPR_SPECIAL = {
     ast.Call: PyCollector.visit_Call,

@@ -397,6 +397,15 @@ def _prediction_names(py: PyFile, scope: str) -> set[str]:
     return out
 
 
+def _kedro_params_input(call: Call) -> bool:
+    """A Kedro node fed from the parameters files (``inputs="params:model_options"`` or ``"parameters"``)."""
+    values = list(call.args[1:2]) + [v for k, v in call.kwargs if k == "inputs"]
+    flat: list = []
+    for v in values:
+        flat.extend(v.values() if isinstance(v, dict) else v if isinstance(v, (tuple, list)) else (v,))
+    return any(isinstance(v, str) and (v.startswith("params:") or v == "parameters") for v in flat)
+
+
 def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
     """Hyperparameters and paths read from config files: yaml/json/toml loaders on config-looking paths."""
     py = ctx.py
@@ -414,6 +423,9 @@ def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
             if re.search(r"(param|config|conf|hparam|setting)[^/]*\.(ya?ml|json|toml)$", lit):
                 ev.add("_config_file_literal", lit.rsplit(".", 1)[-1].replace("yml", "yaml"), py.path, call.line,
                        f"open({call.args[0]!r})", call.cell)
+        if name.startswith("kedro.pipeline.") and name.rsplit(".", 1)[-1] in ("node", "Node") \
+                and _kedro_params_input(call):
+            ev.add("_kedro_params", "yaml", py.path, call.line, f"{name}(inputs='params:...')", call.cell)
     del reads_yaml
     for cls in py.classes:
         if (cls.name.endswith(("Config", "Settings", "Params", "Parameters", "Hyperparameters"))

@@ -447,6 +447,13 @@ def _grafana_provisioning(doc: ConfigDoc, ev: Evidence) -> None:
     for key in ("contactPoints", "policies"):
         if data.get(key):
             ev.add("alerting", "grafana", doc.path, doc.lines.get((key,), doc.line), f"Grafana {key}")
+    providers = data.get("providers")
+    if isinstance(providers, list) and any(isinstance(p, dict) and (p.get("type") in (None, "file")) and
+                                           isinstance(p.get("options"), dict) and p["options"].get("path")
+                                           for p in providers):
+        # a dashboard provider: Grafana loads the project's dashboards from files at start-up
+        ev.add("dashboards", "grafana", doc.path, doc.lines.get(("providers",), doc.line),
+               "Grafana dashboard provider")
 
 
 def _promptfoo(doc: ConfigDoc, ev: Evidence) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from ..facts import Facts, Requirement
+from ..facts import ConfigDoc, Facts, Requirement
 from .evidence import Evidence
 
 __all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file", "dvc_outputs"]
@@ -164,11 +164,13 @@ def _prompt_files(facts: Facts, ev: Evidence) -> None:
     _prompt_documents(facts, ev)
     for f in facts.files:
         lower = f.path.lower()
-        if f.kind == "prompt" or lower.endswith(".prompt") or (
+        if f.kind == "prompt" or lower.endswith(".prompt") or ".prompt." in PurePosixPath(lower).name or (
                 _PROMPT_DIR.search(lower) and PurePosixPath(lower).suffix in
-                {".txt", ".md", ".yaml", ".yml", ".json", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache"}):
+                {".txt", ".md", ".yaml", ".yml", ".json", ".jsonl", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache"}):
             if "/docs/" in "/" + lower or lower.startswith("docs/"):
                 continue
+            if lower.startswith((".github/", ".vscode/", ".cursor/", ".claude/")):
+                continue  # coding-assistant prompts (.github/prompts/*.prompt.md) steer an IDE, not the project's LLM
             name = PurePosixPath(lower).name
             if lower.endswith(".md") and (not _PROMPT_DIR.search(lower) or name.startswith(("readme", "contributing"))):
                 continue  # PROMPTING.md, prompt_notes.md, prompts/README.md: prose about prompts
@@ -185,6 +187,13 @@ def _config_management(facts: Facts, ev: Evidence) -> None:
         ev.add("config_management", "yaml", config_docs[0].path, 1, "config file")
     for h in ev.hits("_config_file_literal"):
         ev.add("config_management", h_tool(ev, "_config_file_literal", h.detail), h.path, h.line, h.detail, h.cell)
+    json_docs = [d for d in facts.configs if (d.kind in ("json", "toml") or (
+        d.kind == "params" and d.path.lower().endswith((".json", ".toml")))) and _run_config_json(d)]
+    if json_docs and ev.present("_json_toml_read"):  # config.json / hparams.json read with json.load
+        tool = "json" if json_docs[0].path.lower().endswith(".json") else "toml"
+        for h in ev.hits("_json_toml_read")[:3]:
+            ev.add("config_management", tool, h.path, h.line, h.detail, h.cell)
+        ev.add("config_management", tool, json_docs[0].path, 1, "config file")
     if ev.present("_pydantic_config") and (config_docs or ev.present("_yaml_read")):
         for h in ev.hits("_pydantic_config")[:3]:
             ev.add("config_management", "pydantic", h.path, h.line, h.detail, h.cell)
@@ -192,6 +201,29 @@ def _config_management(facts: Facts, ev: Evidence) -> None:
               and any(isinstance(s, dict) and s.get("params") for s in (d.data.get("stages") or {}).values())]
     for d in params:
         ev.add("config_management", "yaml", d.path, d.line, "dvc stage params")
+    kedro_params = [d for d in facts.configs if d.kind == "kedro" and isinstance(d.data, dict) and d.data
+                    and d.path.rsplit("/", 1)[-1].lower().startswith("parameters")]
+    if kedro_params and ev.present("_kedro_params"):  # Kedro nodes fed from conf/*/parameters*.yml
+        for h in ev.hits("_kedro_params")[:3]:
+            ev.add("config_management", "yaml", h.path, h.line, h.detail, h.cell)
+        ev.add("config_management", "yaml", kedro_params[0].path, 1, "kedro parameters file")
+
+
+_RUN_CONFIG_NAME = re.compile(r"(^|[_-])(config|configs|params|hparams|hyperparams|hyperparameters|settings)"
+                              r"([_-][\w-]*)?\.(json|toml)$")
+_MODEL_CONFIG_KEYS = frozenset({"architectures", "model_type", "_name_or_path", "transformers_version"})
+
+
+def _run_config_json(doc: ConfigDoc) -> bool:
+    """A JSON/TOML file named like a run configuration (config.json, train_config.json, hparams.json), not a
+    developer tool's file (tsconfig.json, pyproject.toml) and not a saved Hugging Face model config."""
+    parts = doc.path.lower().split("/")
+    name = parts[-1]
+    if not _RUN_CONFIG_NAME.search(name) or name.startswith(("tsconfig", "jsconfig")) or _tool_config(doc.path):
+        return False
+    if any(p in ("tests", "test", "node_modules") for p in parts[:-1]):
+        return False
+    return isinstance(doc.data, dict) and not (_MODEL_CONFIG_KEYS & set(doc.data))
 
 
 _TOOL_DIRS = frozenset({".github", ".gitlab", ".circleci", "docs", "doc", ".devcontainer", ".vscode"})

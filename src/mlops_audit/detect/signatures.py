@@ -207,6 +207,11 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("soda.scan.Scan", "data_validation", "soda"),
     ("cerberus.Validator", "data_validation", "cerberus"),
     ("jsonschema.validate", "data_validation", "jsonschema"),
+    # Evidently test suites that check data quality/integrity (pass/fail), not its reports
+    ("evidently.test_preset.DataQualityTestPreset", "data_validation", "evidently"),
+    ("evidently.test_preset.DataStabilityTestPreset", "data_validation", "evidently"),
+    ("evidently.test_preset.data_quality.DataQualityTestPreset", "data_validation", "evidently"),
+    ("evidently.test_preset.data_stability.DataStabilityTestPreset", "data_validation", "evidently"),
     # --- feature store
     ("feast.FeatureStore", "feature_store", "feast"),
     ("feast.FeatureView", "feature_store", "feast"),
@@ -223,6 +228,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("airflow.DAG", "pipeline_orchestration", "airflow"),
     ("airflow.models.DAG", "pipeline_orchestration", "airflow"),
     ("airflow.models.dag.DAG", "pipeline_orchestration", "airflow"),
+    ("prefect.Flow", "pipeline_orchestration", "prefect"),  # Prefect 1.x: `with Flow("etl") as flow:`
+    ("prefect.core.flow.Flow", "pipeline_orchestration", "prefect"),
     ("luigi.build", "pipeline_orchestration", "luigi"),
     ("luigi.run", "pipeline_orchestration", "luigi"),
     ("sagemaker.workflow.pipeline.Pipeline", "pipeline_orchestration", "sagemaker_pipelines"),

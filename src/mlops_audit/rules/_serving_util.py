@@ -181,6 +181,11 @@ def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContex
         name = absolute_name(ctx.py, name)
         call = Call(name, call.line, call.end_line, call.scope, receiver=call.receiver)
     found = index.resolve_function(ctx, call)
+    if found is None and call.receiver and call.receiver in ctx.var_types:
+        # a method of an imported repository class: `p = PredictPipeline(); p.predict(x)`
+        typed = ctx.effective(call)
+        if typed != name and not typed.startswith("."):
+            found = index.resolve_function(ctx, Call(typed, call.line, call.end_line, call.scope))
     if found is not None:
         return found[0], found[1], False
     last = name.rsplit(".", 1)[-1]

@@ -298,8 +298,14 @@ _LLM_ROOTS = ("openai", "anthropic", "langchain", "langchain_core", "langchain_c
               "ollama", "cohere", "google", "vertexai", "dspy", "langchain_groq", "langchain_mistralai")
 
 
+_MARKUP = re.compile(r"(?i)^<(!doctype|html|head|body|div|span|style|script|img|p|a|table|ul|ol|li|h[1-6]|br|"
+                     r"section|form|button|link|meta|svg)\b")
+
+
 def _prose(value: Any) -> bool:
-    return isinstance(value, str) and len(value.strip()) >= 30 and " " in value.strip()
+    """Words long enough to instruct a model; HTML/CSS markup (chat bubbles named *_template) is not a prompt."""
+    return (isinstance(value, str) and len(value.strip()) >= 30 and " " in value.strip()
+            and not _MARKUP.match(value.strip()))
 
 
 def _inline_prompts(ctx: RuleContext) -> list[tuple[str, int, int | None, str]]:

@@ -438,3 +438,75 @@ def orphaned_model_artifact(ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(path, None, f"{path} is a serialized model that no code, notebook, pipeline, configuration or "
                               "Dockerfile references: archive it in the registry with its lineage, or delete it.",
                   key=f"orphan:{path}")
+
+
+# -- REG005 ---------------------------------------------------------------------
+
+_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
+_VERSION_KEYS = frozenset({"semver", "semantic_version", "model_version", "version", "release"})
+_VERSION_CALLS = frozenset({"set_model_version_tag", "set_registered_model_tag", "update_model_version",
+                            "create_model_version", "register_model", "log_model", "save_model", "create_tag",
+                            "link_model", "link_artifact", "push_to_hub", "upload", "Model", "set_tag", "set_tags"})
+
+
+def _carries_semver(value: object, depth: int = 0) -> bool:
+    """A literal semantic version, or a mapping with a version-like key, anywhere in an argument."""
+    if isinstance(value, str):
+        return bool(_SEMVER.match(value.strip()))
+    if isinstance(value, tuple) and depth < 3:
+        return any(_carries_semver(v, depth + 1) for v in value)
+    if isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple) and depth < 3:
+        return any((isinstance(k, str) and k.lower() in _VERSION_KEYS) or _carries_semver(v, depth + 1)
+                   for k, v in value.literal)
+    return False
+
+
+def _semver_attached(ctx: RuleContext) -> bool:
+    """Some registry-related call attaches a semantic version (a semver literal, or a version-named tag/label)."""
+    for fctx in ctx.detection.index.contexts.values():
+        if fctx.py.is_test:
+            continue
+        for call in fctx.py.calls:
+            if call.method not in _VERSION_CALLS:
+                continue
+            if any(_carries_semver(a) for a in call.args):
+                return True
+            for key, value in call.kwargs:
+                if key.lower() in _VERSION_KEYS and value is not None:
+                    return True  # version="1.4.0", or computed from a VERSION file / package metadata
+                if _carries_semver(value):
+                    return True
+            # set_model_version_tag(name, version, "semver", value): the tag key names a semantic version
+            if any(isinstance(a, str) and a.lower() in _VERSION_KEYS for a in call.args[2:3]):
+                return True
+    return False
+
+
+@rule(id="REG005", name="model-versions-not-semantic", area="registry", severity=Severity.MEDIUM,
+      title="Registered model versions carry no semantic version",
+      rationale="Registries number versions 1, 2, 3: the number says nothing about compatibility. A semantic "
+                "version (major for a changed input/output schema, minor for a retrain with new data, patch "
+                "for a fix) tells consumers whether they can take a new model without changing their code, "
+                "and names the version in release notes, rollbacks and incident reports (seed items C06, Z05).",
+      remediation={
+          "mlflow": "v = mlflow.register_model(uri, 'churn')\nMlflowClient().set_model_version_tag('churn', v.version, "
+                    "'semver', '2.1.0')  # bump major when the signature changes",
+          "bentoml": "bentoml.sklearn.save_model('churn', model, labels={'semver': '2.1.0'})",
+          "huggingface_hub": "HfApi().create_tag(repo_id, tag='v2.1.0')",
+          "default": "Attach a semantic version (tag or label 'semver') to every registered version, and bump the "
+                     "major version whenever the input or output schema changes.",
+      },
+      seeds=("C06", "Z05"), references=_REFS, principle="versioning", tools=("mlflow", "bentoml", "huggingface_hub"),
+      bad="mlflow.register_model(uri, 'churn')  # version 17: compatible with 16?",
+      good="v = mlflow.register_model(uri, 'churn')\nclient.set_model_version_tag('churn', v.version, 'semver', "
+           "'2.1.0')")
+def model_versions_not_semantic(ctx: RuleContext) -> Iterator[Hit]:
+    """Models are registered, and no registration, tag or label anywhere carries a semantic version."""
+    sites = registry_sites(ctx)
+    if not sites or _semver_attached(ctx):
+        return
+    s = sites[0]
+    yield Hit(s.path, s.line, f"{s.path}:{s.line} registers model versions ({s.name.rsplit('.', 1)[-1]}) but no "
+                              "version anywhere carries a semantic version (a 'semver' tag or label, or an X.Y.Z "
+                              "literal): consumers cannot tell a compatible retrain from a breaking change",
+              cell=s.cell, key="semver")

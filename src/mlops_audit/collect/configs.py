@@ -60,7 +60,7 @@ def config_candidate(path: str) -> bool:
     lower = name.lower()
     if any(part in _SKIP_DIRS for part in parts[:-1]):
         return False
-    if name in ("MLproject", "dvc.lock") or _is_jenkinsfile(name) or _is_dvc_config(path):
+    if name in ("MLproject", "dvc.lock") or _is_jenkinsfile(name) or _is_dvc_config(path) or _is_dotenv(name):
         return True
     if lower.endswith(".dvc") and lower != ".dvc":
         return True
@@ -76,9 +76,40 @@ def config_candidate(path: str) -> bool:
     return False
 
 
+_DOTENV_PLACEHOLDER = ("example", "sample", "template", "tmpl", "dist", "defaults", "default", "schema", "test")
+
+
+def _is_dotenv(name: str) -> bool:
+    """A dotenv file that a program loads (.env, .env.local, .env.production), not a documented template."""
+    lower = name.lower()
+    if lower == ".env":
+        return True
+    return lower.startswith(".env.") and not any(w in lower[5:] for w in _DOTENV_PLACEHOLDER)
+
+
+def _parse_dotenv(path: str, text: str) -> list[ConfigDoc]:
+    """KEY=VALUE lines (optionally ``export KEY=...``, quoted values, trailing comments) as a flat mapping."""
+    data: dict[str, str] = {}
+    lines: dict[tuple, int] = {}
+    for no, raw in enumerate(text.splitlines()[:5000], 1):
+        m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$", raw)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        if value[:1] in ("'", '"') and value[1:].find(value[0]) >= 0:
+            value = value[1:1 + value[1:].find(value[0])]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        data[key] = value
+        lines[(key,)] = no
+    return [ConfigDoc(path=path, kind="dotenv", data=data, lines=lines)]
+
+
 def _format(path: str) -> str:
-    """How to read a file: yaml, json, toml, ini (DVC config) or jenkins."""
+    """How to read a file: yaml, json, toml, ini (DVC config), jenkins or dotenv."""
     name = path.rsplit("/", 1)[-1]
+    if _is_dotenv(name):
+        return "dotenv"
     if _is_dvc_config(path):
         return "ini"
     if _is_jenkinsfile(name):
@@ -518,7 +549,7 @@ def _parse_jenkins(path: str, text: str) -> list[ConfigDoc]:
 
 _READERS: dict[str, Callable[[str, str], list[ConfigDoc]]] = {
     "yaml": _parse_yaml, "json": _parse_json, "toml": _parse_toml,
-    "ini": _parse_dvc_config, "jenkins": _parse_jenkins,
+    "ini": _parse_dvc_config, "jenkins": _parse_jenkins, "dotenv": _parse_dotenv,
 }
 
 

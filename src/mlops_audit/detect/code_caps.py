@@ -440,6 +440,22 @@ def _drift_custom(ctx: FileContext, ev: Evidence) -> None:
     for fn in ctx.py.functions:
         if re.search(r"(?i)(^|_)(psi|population_stability|detect_drift|data_drift|compute_drift)", fn.name):
             ev.add("drift_detection", "custom", ctx.py.path, fn.line, f"def {fn.name}", fn.cell)
+    # drift monitor classes kept in a table and instantiated later (`MONITORS = {"data_drift": DataDriftMonitor}`)
+    for a in ctx.py.assigns:
+        if isinstance(a.value, Expr) and a.value.kind in ("dict", "list", "tuple", "set"):
+            for ref in _literal_refs(a.value.literal):
+                if re.match(r"evidently\.[\w.]*Drift\w*$", ref):
+                    ev.add("drift_detection", "evidently", ctx.py.path, a.line, ref, a.cell)
+                    break
+
+
+def _literal_refs(value: Any, depth: int = 0) -> Iterable[str]:
+    """Qualified names referenced (not called) inside a literal container."""
+    if isinstance(value, Ref):
+        yield value.qualname
+    elif isinstance(value, (tuple, list)) and depth < 3:
+        for v in value:
+            yield from _literal_refs(v, depth + 1)
 
 
 def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:

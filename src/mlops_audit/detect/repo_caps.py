@@ -229,7 +229,8 @@ def _run_config_json(doc: ConfigDoc) -> bool:
 _TOOL_DIRS = frozenset({".github", ".gitlab", ".circleci", "docs", "doc", ".devcontainer", ".vscode"})
 _TOOL_FILES = frozenset({"mkdocs.yml", "mkdocs.yaml", ".readthedocs.yml", ".readthedocs.yaml", "codecov.yml",
                          ".codecov.yml", ".yamllint", ".yamllint.yml", ".yamllint.yaml", "_toctree.yml",
-                         ".gitpod.yml", "renovate.json", ".markdownlint.yaml", ".markdownlint.yml"})
+                         ".gitpod.yml", "renovate.json", ".markdownlint.yaml", ".markdownlint.yml",
+                         ".terraform-docs.yaml", ".terraform-docs.yml", ".golangci.yml", ".goreleaser.yml"})
 
 
 def _tool_config(path: str) -> bool:

@@ -85,6 +85,7 @@ _TRACK_ROWS: list[tuple[str, str, frozenset[str]]] = [
     ("dvclive.Live.log_plot", "dvclive", _K({"artifacts"})),
     ("dvclive.Live.log_sklearn_plot", "dvclive", _K({"artifacts"})),
     ("dvclive.*.DVCLive*", "dvclive", _K({"run", "code", "params", "metrics", "auto"})),
+    ("dvclive.*.DvcLive*", "dvclive", _K({"run", "code", "params", "metrics", "auto"})),  # dvclive < 1.0
     # TensorBoard
     ("torch.utils.tensorboard*SummaryWriter", "tensorboard", _K({"run"})),
     ("tensorboardX.SummaryWriter", "tensorboard", _K({"run"})),

@@ -53,6 +53,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("aim.hugging_face.AimCallback", "experiment_tracking", "aim"),
     ("dvclive.Live", "experiment_tracking", "dvclive"),
     ("dvclive.*.DVCLive*", "experiment_tracking", "dvclive"),
+    ("dvclive.*.DvcLive*", "experiment_tracking", "dvclive"),  # dvclive < 1.0: dvclive.keras.DvcLiveCallback
     ("sacred.Experiment", "experiment_tracking", "sacred"),
     ("torch.utils.tensorboard.SummaryWriter", "experiment_tracking", "tensorboard"),
     ("torch.utils.tensorboard.writer.SummaryWriter", "experiment_tracking", "tensorboard"),
@@ -323,6 +324,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("openai.AsyncOpenAI", "llm_usage", "openai"),
     ("openai.AzureOpenAI", "llm_usage", "openai"),
     ("openai.AsyncAzureOpenAI", "llm_usage", "openai"),
+    ("openai.Client", "llm_usage", "openai"),  # alias of OpenAI
+    ("openai.AsyncClient", "llm_usage", "openai"),
     ("openai.ChatCompletion.create", "llm_usage", "openai"),
     ("openai.Completion.create", "llm_usage", "openai"),
     ("openai.chat.completions.create", "llm_usage", "openai"),
@@ -393,12 +396,32 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("dspy.OpenAI", "llm_usage", "dspy"),
     ("dspy.Predict", "llm_usage", "dspy"),
     ("dspy.ChainOfThought", "llm_usage", "dspy"),
+    # hosted-model clients and agent frameworks without a listed tool name: their own snake-case names
+    ("huggingface_hub.InferenceClient", "llm_usage", "huggingface_hub"),  # Gradio chat demos on HF Spaces
+    ("huggingface_hub.AsyncInferenceClient", "llm_usage", "huggingface_hub"),
+    ("groq.Groq", "llm_usage", "groq"),
+    ("groq.AsyncGroq", "llm_usage", "groq"),
+    ("mistralai.Mistral", "llm_usage", "mistral"),
+    ("mistralai.client.MistralClient", "llm_usage", "mistral"),
+    ("together.Together", "llm_usage", "together"),
+    ("pydantic_ai.Agent", "llm_usage", "pydantic_ai"),
+    ("crewai.LLM", "llm_usage", "crewai"),
+    ("crewai.Agent", "llm_usage", "crewai"),
+    ("langchain_huggingface.ChatHuggingFace", "llm_usage", "langchain"),
+    ("langchain_huggingface.HuggingFaceEndpoint", "llm_usage", "langchain"),
+    ("langchain_huggingface.HuggingFacePipeline*", "llm_usage", "langchain"),
+    ("ollama.AsyncClient", "llm_usage", "ollama"),
     ("boto3.client", "llm_usage", "bedrock"),  # filtered by literal "bedrock-runtime" in detect
     # --- LLM evaluation
     ("deepeval.evaluate", "llm_evaluation", "deepeval"),
     ("deepeval.assert_test", "llm_evaluation", "deepeval"),
     ("deepeval.metrics.*", "llm_evaluation", "deepeval"),
     ("ragas.evaluate", "llm_evaluation", "ragas"),
+    ("ragas.evaluation.evaluate", "llm_evaluation", "ragas"),  # `from ragas.evaluation import evaluate`
+    ("ragas.aevaluate", "llm_evaluation", "ragas"),
+    ("ragas.metrics.*", "llm_evaluation", "ragas"),  # Faithfulness(llm=...) scored by hand (single_turn_ascore)
+    ("ragas.langchain.evalchain.RagasEvaluatorChain", "llm_evaluation", "ragas"),
+    ("ragas.integrations.langchain.EvaluatorChain", "llm_evaluation", "ragas"),
     ("langsmith.evaluation.evaluate", "llm_evaluation", "langsmith"),
     ("langsmith.evaluate", "llm_evaluation", "langsmith"),
     ("langsmith.Client.evaluate", "llm_evaluation", "langsmith"),

@@ -83,21 +83,15 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
     findings: list[Finding] = []
     notes: list[str] = []
     ran: set[str] = set()
-    for rule in all_rules():
-        meta = rule.meta
-        if not config.rule_enabled(meta.id):
+    selected = [rule for rule in all_rules() if config.rule_enabled(rule.meta.id)
+                and not (config.areas and rule.meta.area not in config.areas)
+                and applicable.get(rule.meta.area, True)]
+    for rule_id, hits, error in _run_rules(selected, ctx, facts):
+        if error:  # one broken rule must not sink the report
+            notes.append(f"rule {rule_id} failed: {error}")
             continue
-        if config.areas and meta.area not in config.areas:
-            continue
-        if not applicable.get(meta.area, True):
-            continue
-        try:
-            hits = list(rule.check(ctx))
-        except Exception as exc:  # one broken rule must not sink the report
-            notes.append(f"rule {meta.id} failed: {type(exc).__name__}: {exc}")
-            continue
-        ran.add(meta.id)
-        findings.extend(_findings_of(rule, hits, ctx))
+        ran.add(rule_id)
+        findings.extend(_findings_of(REGISTRY[rule_id], hits, ctx))
     # inline suppressions (suppress.py): counted, never silently dropped; unused ones reported
     findings, suppressed, unused = apply_suppressions(_dedupe(findings), facts.suppressions, ran, REGISTRY.keys())
     if UNUSED_SUPPRESSION in ran:
@@ -107,6 +101,19 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
     areas, summary, recommendations, roadmap, principles = score(findings, detection, applicable, stakes, config)
     summary = summary.model_copy(update={"suppressed": suppressed})
     return findings, areas, summary, recommendations, roadmap, principles, notes
+
+
+def _check(rule: Rule, ctx: RuleContext) -> tuple[str, list[Hit], str]:
+    """Run one check. Checks stay in this process: forking workers was measured and rejected, because
+    touching the inherited facts heap copies it page by page (reference counts write to every object)."""
+    try:
+        return rule.meta.id, list(rule.check(ctx)), ""
+    except Exception as exc:
+        return rule.meta.id, [], f"{type(exc).__name__}: {exc}"
+
+
+def _run_rules(rules: list[Rule], ctx: RuleContext, facts: "Facts") -> list[tuple[str, list[Hit], str]]:
+    return [_check(r, ctx) for r in rules]
 
 
 def _findings_of(rule: Rule, hits: list[Hit], ctx: RuleContext) -> list[Finding]:

@@ -406,6 +406,10 @@ def _kedro_params_input(call: Call) -> bool:
     return any(isinstance(v, str) and (v.startswith("params:") or v == "parameters") for v in flat)
 
 
+_ARG_PARSER_YAML = ("TrlParser.parse_args_and_config", "HfArgumentParser.parse_yaml_file")
+_ARG_PARSER_YAML_METHODS = frozenset(n.rsplit(".", 1)[1] for n in _ARG_PARSER_YAML)
+
+
 def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
     """Hyperparameters and paths read from config files: yaml/json/toml loaders on config-looking paths."""
     py = ctx.py
@@ -415,6 +419,9 @@ def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
         if name in ("yaml.safe_load", "yaml.load", "yaml.full_load", "ruamel.yaml.YAML.load"):
             reads_yaml = True
             ev.add("_yaml_read", "yaml", py.path, call.line, name, call.cell)
+        elif call.method in _ARG_PARSER_YAML_METHODS and ctx.effective(call).endswith(_ARG_PARSER_YAML):
+            # TRL / transformers argument parsers fill their dataclasses from a YAML recipe (--config x.yaml)
+            ev.add("_yaml_read", "yaml", py.path, call.line, ctx.effective(call), call.cell)
         elif name in ("json.load", "tomllib.load", "toml.load", "tomli.load"):
             tool = "json" if name.startswith("json") else "toml"
             ev.add("_json_toml_read", tool, py.path, call.line, name, call.cell)

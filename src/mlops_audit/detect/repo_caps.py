@@ -13,7 +13,8 @@ from .evidence import Evidence
 __all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file", "dvc_outputs"]
 
 _MODEL_EXT = {".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras", ".pkl", ".pickle", ".joblib", ".onnx",
-              ".safetensors", ".pb", ".tflite", ".mlmodel", ".gguf", ".sav"}
+              ".safetensors", ".pb", ".tflite", ".mlmodel", ".gguf", ".sav",
+              ".mar"}  # .mar: a TorchServe model archive (weights + handler zipped)
 _BIN_WEIGHTS = re.compile(r"(?i)(pytorch_model|model|weights?|adapter_model|checkpoint|ckpt)[^/]*\.bin$")
 _CARD_NAMES = {"model_card.md", "modelcard.md", "model-card.md", "model_card.yaml", "model_card.json"}
 _PROMPT_DIR = re.compile(r"(^|/)prompts?(/|$)|(^|/)prompt_templates?(/|$)")
@@ -189,9 +190,10 @@ def _config_management(facts: Facts, ev: Evidence) -> None:
         ev.add("config_management", h_tool(ev, "_config_file_literal", h.detail), h.path, h.line, h.detail, h.cell)
     json_docs = [d for d in facts.configs if (d.kind in ("json", "toml") or (
         d.kind == "params" and d.path.lower().endswith((".json", ".toml")))) and _run_config_json(d)]
-    if json_docs and ev.present("_json_toml_read"):  # config.json / hparams.json read with json.load
+    json_reads = [h for h in ev.hits("_json_toml_read") if h.cell is None]  # notebooks json.load data, mostly
+    if json_docs and json_reads:  # config.json / hparams.json read with json.load
         tool = "json" if json_docs[0].path.lower().endswith(".json") else "toml"
-        for h in ev.hits("_json_toml_read")[:3]:
+        for h in json_reads[:3]:
             ev.add("config_management", tool, h.path, h.line, h.detail, h.cell)
         ev.add("config_management", tool, json_docs[0].path, 1, "config file")
     if ev.present("_pydantic_config") and (config_docs or ev.present("_yaml_read")):
@@ -223,7 +225,8 @@ def _run_config_json(doc: ConfigDoc) -> bool:
         return False
     if any(p in ("tests", "test", "node_modules") for p in parts[:-1]):
         return False
-    return isinstance(doc.data, dict) and not (_MODEL_CONFIG_KEYS & set(doc.data))
+    # DeepSpeed configs (zero_optimization) are read by the launcher, whatever json.load the code does
+    return isinstance(doc.data, dict) and not ((_MODEL_CONFIG_KEYS | {"zero_optimization"}) & set(doc.data))
 
 
 _TOOL_DIRS = frozenset({".github", ".gitlab", ".circleci", "docs", "doc", ".devcontainer", ".vscode"})

@@ -64,6 +64,7 @@ def _write_hostile_repo(root: Path) -> None:
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
         f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)))
     (root / "requirements.txt").write_text("numpy==1.26.4\nthis is :: not a requirement\n")
+    (root / "requirements-win.txt").write_bytes("torch==2.1.0\r\nscikit-learn==1.5.2\r\n".encode("utf-16"))
     loop = root / "loop"
     loop.mkdir()
     os.symlink("..", loop / "back")  # a directory symlink loop
@@ -86,6 +87,7 @@ def test_hostile_input_is_noted_never_fatal(tmp_path: Path) -> None:
     assert ("deep.py", "syntax") in skipped or any(p == "deep.py" for p, _ in skipped)
     assert not any(p.startswith("loop/back/") for p, _ in skipped)
     assert "declared.py" not in {p for p, _ in skipped}  # a PEP 263 declaration is honoured
+    assert "requirements-win.txt" not in {p for p, _ in skipped}  # UTF-16 with a BOM is text
     tracking = report.inventory.capabilities["experiment_tracking"]
     assert tracking.present and tracking.tools == ["mlflow"]
     assert {(e.path, e.line) for e in tracking.evidence} == {("good.py", 2)}

@@ -44,7 +44,13 @@ def _kind_functions():
 
 
 def _decode(raw: bytes, kind: str) -> tuple[str | None, str]:
-    """Text of a file, or (None, reason). Python files may declare their encoding (PEP 263)."""
+    """Text of a file, or (None, reason). Python files may declare their encoding (PEP 263);
+    UTF-16 with a byte-order mark (Windows `pip freeze > requirements.txt`) is text, not binary."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16"), ""
+        except UnicodeDecodeError:
+            return None, "encoding"
     if b"\0" in raw[:8192]:
         return None, "binary"
     try:

@@ -7,9 +7,9 @@ checks here only choose what to report and where.
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatchcase
 from typing import Any, Iterator
 
+from ..detect.matcher import PatternIndex
 from ..facts import Call, Expr, PyFile, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -158,11 +158,19 @@ LIMITED_CALLS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+_INDEXES: dict[int, PatternIndex[tuple[int, tuple[str, ...], str]]] = {}
+
+
 def _match(table: tuple[tuple[str, tuple[str, ...], str], ...], name: str) -> tuple[tuple[str, ...], str] | None:
-    for pattern, keys, nested in table:
-        if fnmatchcase(name, pattern):
-            return keys, nested
-    return None
+    """The first row of ``table`` whose pattern matches (memoized per name: call names repeat a lot)."""
+    index = _INDEXES.get(id(table))
+    if index is None:
+        index = _INDEXES[id(table)] = PatternIndex((p, (i, k, n)) for i, (p, k, n) in enumerate(table))
+    hits = index.match(name)
+    if not hits:
+        return None
+    _, keys, nested = min(hits)
+    return keys, nested
 
 
 def _dict_keys(value: Any, py: PyFile, scope: str) -> tuple[str, ...] | None:

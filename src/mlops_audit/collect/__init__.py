@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -149,6 +149,7 @@ def _run_jobs(jobs: list[tuple[str, str, str]], workers: int,
                 progress(i, len(jobs))
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: ~25 ms small trees never pay
 
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     # large files first so the pool does not end on one straggler

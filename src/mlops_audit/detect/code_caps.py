@@ -494,6 +494,28 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
             if stop is not None:
                 ev.add("evaluation_gate", "", py.path, cmp.line, f"metric comparison stops the run ({stop.qualname})",
                        cmp.cell)
+    _pipeline_gates(py, ev)
+
+
+# Gates declared to a pipeline system rather than written as Python comparisons: a TFMA metric threshold (the TFX
+# Evaluator blesses the candidate only when it holds, and the Pusher pushes only blessed models), or a SageMaker
+# Pipelines condition on a metric read from the evaluation report (JsonGet) that decides the following steps.
+_TFMA_THRESHOLD = re.compile(r"^tensorflow_model_analysis(\.[\w.]+)?\.MetricThreshold$")
+_SM_CONDITIONS = frozenset({"ConditionGreaterThan", "ConditionGreaterThanOrEqualTo", "ConditionLessThan",
+                            "ConditionLessThanOrEqualTo"})
+
+
+def _pipeline_gates(py: Any, ev: Evidence) -> None:
+    metric_reads = {(c.scope, c.cell) for c in py.calls
+                    if c.qualname.endswith("sagemaker.workflow.functions.JsonGet")
+                    and isinstance(c.kw("json_path"), str) and METRIC_NAME.search(c.kw("json_path"))}
+    for call in py.calls:
+        name = call.qualname
+        if _TFMA_THRESHOLD.match(name):
+            ev.add("evaluation_gate", "", py.path, call.line, f"{name} blesses the candidate model", call.cell)
+        elif (metric_reads and name.startswith("sagemaker.workflow.conditions.")
+              and name.rsplit(".", 1)[1] in _SM_CONDITIONS and (call.scope, call.cell) in metric_reads):
+            ev.add("evaluation_gate", "", py.path, call.line, f"pipeline condition on a metric ({name})", call.cell)
 
 
 def _gate_like(cmp: Any, path: str) -> bool:

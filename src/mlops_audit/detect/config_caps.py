@@ -220,6 +220,19 @@ def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
                 if isinstance(p, dict) and p.get("shadow") is True:
                     ev.add("shadow_deployment", "seldon", doc.path,
                            doc.lines.get(("spec", "predictors", i, "shadow"), doc.line), "shadow predictor")
+    if api.startswith("mlops.seldon.io/"):  # Seldon Core v2 resources
+        spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+        if kind in ("Model", "Server", "Pipeline"):
+            ev.add("serving", "seldon", doc.path, doc.line, kind)
+        if kind == "Experiment":
+            candidates = spec.get("candidates")
+            if isinstance(candidates, list) and sum(1 for c in candidates if isinstance(c, dict)) >= 2:
+                ev.add("traffic_splitting", "seldon", doc.path, doc.lines.get(("spec", "candidates"), doc.line),
+                       "experiment candidates")
+            mirror = spec.get("mirror")
+            if isinstance(mirror, dict) and mirror.get("name"):
+                ev.add("shadow_deployment", "seldon", doc.path, doc.lines.get(("spec", "mirror"), doc.line),
+                       "experiment mirror")
     if kind == "VirtualService":
         for path, value in _walk(data):
             if path and path[-1] == "mirror":

@@ -23,7 +23,7 @@ APP_CONSTRUCTORS = {
 }
 _ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
 HEALTH_PATHS = ("/health", "/healthz", "/ready", "/readyz", "/readiness", "/livez", "/live", "/liveness",
-                "/ping", "/status", "/heartbeat", "/v2/health")
+                "/ping", "/status", "/heartbeat", "/v2/health", "/healthcheck", "/health-check", "/health_check")
 
 
 def is_health_path(path: str) -> bool:

@@ -258,6 +258,9 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("mlflow.pyfunc.serve*", "serving", "mlflow_serve"),
     ("sagemaker.*.deploy", "serving", "sagemaker"),
     ("sagemaker.model.Model.deploy", "serving", "sagemaker"),
+    # Vertex AI online prediction: a model deployed to an endpoint
+    ("google.cloud.aiplatform.Model.deploy", "serving", "vertex"),
+    ("google.cloud.aiplatform.Endpoint.deploy", "serving", "vertex"),
     # Azure ML online deployments (SDK v1 webservices, SDK v2 managed/Kubernetes online endpoints)
     ("azureml.core*.Model.deploy", "serving", "azureml"),
     ("azureml.core*.InferenceConfig", "serving", "azureml"),
@@ -302,6 +305,14 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("deepchecks.tabular.checks.*Drift*", "drift_detection", "deepchecks"),
     ("frouros.detectors.*", "drift_detection", "frouros"),
     ("tensorflow_data_validation.validate_statistics", "drift_detection", "tfdv"),
+    # SageMaker Model Monitor data-quality schedules compare captured endpoint traffic with the baseline statistics
+    # and constraints suggested from the training set (model-quality and bias monitors are not drift checks)
+    ("sagemaker.model_monitor*DefaultModelMonitor.create_monitoring_schedule", "drift_detection",
+     "sagemaker_model_monitor"),
+    # Vertex AI model monitoring: skew (training vs serving) and drift objectives on a deployed endpoint
+    # (high-level model_monitoring.* configs and the GAPIC ModelMonitoringObjectiveConfig.* messages)
+    ("google.cloud.aiplatform*DriftDetectionConfig", "drift_detection", "vertex_model_monitoring"),
+    ("google.cloud.aiplatform*SkewDetectionConfig", "drift_detection", "vertex_model_monitoring"),
     # --- alerting
     ("slack_sdk.WebClient", "alerting", "slack"),
     ("slack_sdk.webhook.WebhookClient", "alerting", "slack"),
@@ -310,6 +321,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("opsgenie_sdk.*", "alerting", "opsgenie"),
     ("smtplib.SMTP", "alerting", "email"),
     ("smtplib.SMTP_SSL", "alerting", "email"),
+    ("google.cloud.aiplatform*EmailAlertConfig", "alerting", "email"),  # Vertex model monitoring alerts
     # --- dashboards
     ("evidently.ui.workspace.Workspace", "dashboards", "evidently_ui"),
     ("evidently.ui.*", "dashboards", "evidently_ui"),

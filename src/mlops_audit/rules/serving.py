@@ -921,7 +921,9 @@ _INFRA_IMAGE = re.compile(
     # cluster plumbing: storage provisioners, CSI drivers, certificates, DNS, ingress controllers, registries
     r"(^|/|-)(nfs|[\w-]*provisioner|csi-[\w-]+|cert-manager[\w-]*|external-dns|ingress-nginx|registry|"
     r"oauth2-proxy|dex|argocd[\w-]*|tekton[\w-]*|kube-rbac-proxy|[\w-]*heapster[\w-]*|metrics-server|"
-    r"addon-resizer|fluentd[\w-]*|stackdriver[\w-]*|cluster-autoscaler)([:@/]|-|$)")
+    r"addon-resizer|fluentd[\w-]*|stackdriver[\w-]*|cluster-autoscaler|"
+    # load generators that exercise the service (Locust, k6, JMeter, Vegeta, Gatling)
+    r"locust|k6|jmeter|vegeta|gatling|load-?test[\w-]*|loadgen[\w-]*)([:@/]|-|$)")
 _SCALABLE = ("Deployment", "StatefulSet")
 
 

@@ -138,6 +138,8 @@ def _path_kind(path: str) -> str | None:
         return "azure_pipelines"
     if lower.startswith("bitbucket-pipelines"):
         return "bitbucket_pipelines"
+    if lower.startswith("cloudbuild") and lower.endswith((".yaml", ".yml", ".json")):
+        return "cloud_build"
     if ".buildkite" in dirs or lower in ("buildkite.yml", "buildkite.yaml"):
         return "buildkite"
     return _NAME_KINDS.get(name) or _NAME_KINDS.get(lower) or _pattern_kind(lower, dirs)
@@ -240,6 +242,16 @@ def _is_azure_pipeline(d: dict) -> bool:
     return False
 
 
+def _is_cloud_build(d: dict) -> bool:
+    """Google Cloud Build: ``steps`` whose items name a builder image (gcr.io/cloud-builders/..., docker)."""
+    steps = d.get("steps")
+    if not isinstance(steps, list) or not steps:
+        return False
+    named = [s for s in steps if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    return bool(named) and len(named) == len([s for s in steps if isinstance(s, dict)]) and any(
+        "/" in s["name"] or ":" in s["name"] or s.get("entrypoint") or "args" in s for s in named)
+
+
 _GRAFANA_PROVISIONING = ("datasources", "providers", "contactPoints", "policies", "groups",
                          "notifiers", "deleteDatasources", "muteTimes", "templates")
 
@@ -248,6 +260,7 @@ _CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
     ("k8s", lambda d: isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)),
     ("compose", _is_compose),
     ("azure_pipelines", _is_azure_pipeline),
+    ("cloud_build", _is_cloud_build),
     ("prometheus_rules", _is_prometheus_rules),
     ("grafana_dashboard", _is_grafana_dashboard),
     ("grafana_provisioning", lambda d: "apiVersion" in d and "kind" not in d

@@ -20,6 +20,7 @@ CI_TOOLS = {
     "github_actions": "github_actions", "gitlab_ci": "gitlab_ci", "circleci": "circleci",
     "azure_pipelines": "azure_pipelines", "bitbucket_pipelines": "bitbucket_pipelines",
     "buildkite": "buildkite", "travis": "travis", "drone": "drone", "jenkins": "jenkins",
+    "cloud_build": "google_cloud_build",
 }
 TEST_COMMAND = re.compile(
     r"(^|[\s;&|(/])(pytest|py\.test|tox|nox|unittest|nosetests|make\s+(test|check|tests)|"
@@ -86,6 +87,17 @@ def ci_commands(doc: ConfigDoc) -> Iterator[tuple[str, int]]:
                    "install", "test", "build", "inlineScript", "bash", "sh", "pwsh", "powershell"):
             if isinstance(value, str):
                 yield value, doc.lines.get(path, doc.line)
+    if doc.kind == "cloud_build":
+        # a build step runs its entrypoint with its args: `entrypoint: python, args: [-m, pytest, tests]`
+        steps = doc.data.get("steps") if isinstance(doc.data, dict) else None
+        for i, step in enumerate(steps if isinstance(steps, list) else ()):
+            if not isinstance(step, dict):
+                continue
+            args = step.get("args")
+            words = [str(step.get("entrypoint") or "")] + ([str(a) for a in args] if isinstance(args, list) else [])
+            text = " ".join(w for w in words if w)
+            if text:
+                yield text, doc.lines.get(("steps", i), doc.line)
 
 
 def command_segments(cmd: str) -> Iterator[str]:

@@ -86,7 +86,7 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
     selected = [rule for rule in all_rules() if config.rule_enabled(rule.meta.id)
                 and not (config.areas and rule.meta.area not in config.areas)
                 and applicable.get(rule.meta.area, True)]
-    for rule_id, hits, error in _run_rules(selected, ctx, facts):
+    for rule_id, hits, error in (_check(r, ctx) for r in selected):
         if error:  # one broken rule must not sink the report
             notes.append(f"rule {rule_id} failed: {error}")
             continue
@@ -110,10 +110,6 @@ def _check(rule: Rule, ctx: RuleContext) -> tuple[str, list[Hit], str]:
         return rule.meta.id, list(rule.check(ctx)), ""
     except Exception as exc:
         return rule.meta.id, [], f"{type(exc).__name__}: {exc}"
-
-
-def _run_rules(rules: list[Rule], ctx: RuleContext, facts: "Facts") -> list[tuple[str, list[Hit], str]]:
-    return [_check(r, ctx) for r in rules]
 
 
 def _findings_of(rule: Rule, hits: list[Hit], ctx: RuleContext) -> list[Finding]:

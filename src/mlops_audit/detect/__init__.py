@@ -133,7 +133,7 @@ def _frameworks(facts: Facts, index: RepoIndex, declared: dict[str, tuple[str, i
 
 def _artifacts(facts: Facts, caps: dict[str, CapabilityResult]) -> Artifacts:
     git = facts.git
-    dvc_outs = _dvc_tracked(facts)
+    dvc_outs = dvc_outputs(facts)
     lfs = set(git.lfs_files)
     models = []
     for path, size in model_files(facts):
@@ -155,10 +155,6 @@ def _artifacts(facts: Facts, caps: dict[str, CapabilityResult]) -> Artifacts:
     prompts = [PathArtifact(path=e.path) for e in caps["prompt_files"].evidence]
     eval_sets = [PathArtifact(path=f.path) for f in facts.files if _is_eval_set(f.path, f.kind)]
     return Artifacts(models=models, notebooks=notebooks, prompts=prompts, eval_sets=eval_sets[:50])
-
-
-def _dvc_tracked(facts: Facts) -> set[str]:
-    return dvc_outputs(facts)
 
 
 def _is_eval_set(path: str, kind: str) -> bool:

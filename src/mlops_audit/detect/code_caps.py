@@ -413,11 +413,9 @@ _ARG_PARSER_YAML_METHODS = frozenset(n.rsplit(".", 1)[1] for n in _ARG_PARSER_YA
 def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
     """Hyperparameters and paths read from config files: yaml/json/toml loaders on config-looking paths."""
     py = ctx.py
-    reads_yaml = False
     for call in py.calls:
         name = call.qualname
         if name in ("yaml.safe_load", "yaml.load", "yaml.full_load", "ruamel.yaml.YAML.load"):
-            reads_yaml = True
             ev.add("_yaml_read", "yaml", py.path, call.line, name, call.cell)
         elif call.method in _ARG_PARSER_YAML_METHODS and ctx.effective(call).endswith(_ARG_PARSER_YAML):
             # TRL / transformers argument parsers fill their dataclasses from a YAML recipe (--config x.yaml)
@@ -433,7 +431,6 @@ def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
         if name.startswith("kedro.pipeline.") and name.rsplit(".", 1)[-1] in ("node", "Node") \
                 and _kedro_params_input(call):
             ev.add("_kedro_params", "yaml", py.path, call.line, f"{name}(inputs='params:...')", call.cell)
-    del reads_yaml
     for cls in py.classes:
         if (cls.name.endswith(("Config", "Settings", "Params", "Parameters", "Hyperparameters"))
                 and any(b in ("pydantic.BaseModel", "pydantic.main.BaseModel") for b in cls.bases)):

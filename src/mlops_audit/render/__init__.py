@@ -4,10 +4,7 @@ Each format is a pure ``render(report) -> str``; writing files is the CLI's job.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
-
-if TYPE_CHECKING:
-    from ..model import Report
+from typing import Callable
 
 __all__ = ["FORMATS", "renderer"]
 

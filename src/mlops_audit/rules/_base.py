@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from ..model import Severity
 
@@ -121,8 +121,3 @@ def all_rules() -> list[Rule]:
     load_all()
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
-
-def iter_hits(rules: Iterable[Rule], ctx: RuleContext) -> Iterator[tuple[Rule, Hit]]:
-    for r in rules:
-        for hit in r.check(ctx):
-            yield r, hit

@@ -23,10 +23,6 @@ _C06 = ("(Needs evidence for C06: whether versions follow a semantic scheme is n
         "tag on each version settles it.)")
 
 
-def _dvc_outs(ctx: RuleContext) -> set[str]:
-    return dvc_outputs(ctx.facts)
-
-
 def _dvc_model_registry(ctx: RuleContext) -> bool:
     """DVC model registry: ``artifacts:`` of type model in dvc.yaml (GTO / DVC Studio), or a GTO artifacts.yaml."""
     for doc in ctx.facts.configs:
@@ -86,7 +82,7 @@ def no_model_registry(ctx: RuleContext) -> Iterator[Hit]:
                                                                          "clearml", "dvclive")})
     if tracked:
         msg += f" Models reach {'/'.join(tracked)} only as run artifacts, which carry no registry name or stage."
-    outs = _dvc_outs(ctx)
+    outs = dvc_outputs(ctx.facts)
     if _fixed_path(s.detail) and s.detail.lstrip("./") not in outs and s.detail not in outs:
         msg += " The fixed file name is overwritten by every training run, so earlier models are lost."
     yield Hit(s.path, s.line, msg, cell=s.cell, key=f"{s.name}@{s.call.scope}")

@@ -757,10 +757,6 @@ _REF_KWARGS = ("model_uri", "path", "filepath", "f", "model_file", "model_path",
 _OPENERS = {"open", "io.open", "builtins.open", "gzip.open", "bz2.open", "lzma.open", "pathlib.Path.open"}
 
 
-def _dvc_outputs(facts: Facts) -> set[str]:
-    return dvc_outputs(facts)
-
-
 def _model_ref(cctx: Any, call: Call) -> Literal | None:
     """The string naming the model a load call reads, with the line of that literal."""
     value: Any = call.args[0] if call.args else None
@@ -875,7 +871,7 @@ def latest_model_reference(ctx: RuleContext) -> Iterator[Hit]:
     literal model file path with no version, hash or digit, following one assignment back. DVC-tracked files
     and interpolated parts that may carry a version are not flagged.
     """
-    dvc = ctx.memo("srv_dvc_outputs", lambda: _dvc_outputs(ctx.facts))
+    dvc = ctx.memo("srv_dvc_outputs", lambda: dvc_outputs(ctx.facts))
     reported: set[tuple[str, int]] = set()
     for cctx, call, where in _serving_load_sites(ctx):
         ref = _model_ref(cctx, call)

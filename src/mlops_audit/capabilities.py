@@ -1,6 +1,14 @@
-"""The capability vocabulary (capabilities.yaml, shipped as package data)."""
+"""The capability vocabulary (capabilities.yaml, shipped as package data).
+
+The YAML file is the spec's own and stays the source of truth; every run reads
+``capabilities.json``, generated from it by ``python -m mlops_audit.capabilities``
+(a test fails when it is stale), because importing and running PyYAML would cost
+a small repository's scan a tenth of its time.
+"""
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -18,11 +26,19 @@ class Capability:
 
 @lru_cache(maxsize=1)
 def _load() -> dict:
+    return json.loads(resources.files("mlops_audit").joinpath("data/capabilities.json").read_text(encoding="utf-8"))
+
+
+def from_yaml() -> dict:
+    """The vocabulary parsed from the shipped capabilities.yaml (the generator's and the freshness test's input)."""
     import yaml
 
     text = resources.files("mlops_audit").joinpath("data/capabilities.yaml").read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def capabilities() -> dict[str, Capability]:
@@ -37,3 +53,16 @@ def areas() -> dict[str, str]:
 
 def frameworks() -> tuple[str, ...]:
     return tuple(_load()["frameworks"])
+
+
+def main() -> int:
+    """Regenerate data/capabilities.json from data/capabilities.yaml."""
+    target = resources.files("mlops_audit").joinpath("data/capabilities.json")
+    with resources.as_file(target) as path:
+        path.write_text(to_json(from_yaml()), encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -19,9 +19,6 @@ import sys
 from dataclasses import replace
 from typing import Any, Callable
 
-import yaml
-from packaging.requirements import Requirement as PkgRequirement
-from packaging.utils import canonicalize_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +38,6 @@ LOCK_TOOL: dict[str, str] = {
     "pixi.lock": "pixi", "conda-lock.yml": "conda_lock", "conda-lock.yaml": "conda_lock",
     "pylock.toml": "pylock",
 }
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # environment.yml, conda_env.yaml, and conda files named after their use (conda_dependencies.yml, scoring.conda.yml)
 _ENV_RE = re.compile(r"((environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?|[\w.-]*conda[-_.](?!forge[-_.])[\w.-]+|"
                      r"[\w.-]+[-_.]conda)\.ya?ml")
@@ -56,9 +52,28 @@ _BACKENDS = (("setuptools", "setuptools"), ("poetry", "poetry"), ("hatchling", "
              ("pdm", "pdm"), ("flit", "flit"), ("maturin", "maturin"), ("uv_build", "uv"),
              ("scikit_build", "scikit_build"), ("mesonpy", "meson"))
 _TOOL_TABLES = ("poetry", "pdm", "hatch", "uv", "setuptools", "flit", "pixi", "rye", "maturin")
-_FORMAT_ERRORS = ((tomllib.TOMLDecodeError, "invalid TOML"), (yaml.YAMLError, "invalid YAML"),
-                  (configparser.Error, "invalid INI"), (json.JSONDecodeError, "invalid JSON"))
 _MAX_ERROR = 200
+
+
+# PyYAML and packaging cost ~0.1 s to import: only trees with manifests pay for them
+def _load_yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _format_errors() -> tuple[tuple[type[BaseException], str], ...]:
+    import yaml
+
+    return ((tomllib.TOMLDecodeError, "invalid TOML"), (yaml.YAMLError, "invalid YAML"),
+            (configparser.Error, "invalid INI"), (json.JSONDecodeError, "invalid JSON"))
+
+
+def canonicalize_name(name: str) -> str:
+    """PEP 503 normalised project name (``packaging.utils.canonicalize_name``, imported on first use)."""
+    from packaging.utils import canonicalize_name as canonical
+
+    return canonical(name)
 
 
 def _lock_tool(name: str) -> str | None:
@@ -124,7 +139,7 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         msg = f"invalid Python at line {exc.lineno}: {exc.msg}"
     else:
-        label = next((label for cls, label in _FORMAT_ERRORS if isinstance(exc, cls)),
+        label = next((label for cls, label in _format_errors() if isinstance(exc, cls)),
                      f"could not parse: {type(exc).__name__}")
         msg = f"{label}: {exc}"
     return " ".join(msg.split())[:_MAX_ERROR]
@@ -234,6 +249,8 @@ def _from_pep508(text: str, line: int, group: str = "main", editable: bool = Fal
             return None
         return _req(name, "", line, text, group=group, url=url, marker=marker,
                     editable=editable, hashes=hashes)
+    from packaging.requirements import Requirement as PkgRequirement
+
     req = PkgRequirement(text)
     return _req(req.name, str(req.specifier), line, text, group=group, url=req.url or "",
                 marker=str(req.marker) if req.marker else "", extras=req.extras,
@@ -527,7 +544,7 @@ def _conda_req(item: str, line: int) -> Requirement | None:
 
 
 def _parse_conda(path: str, text: str) -> Manifest:
-    data = yaml.load(text, Loader=_YAML_LOADER)
+    data = _load_yaml(text)
     if data is None:
         return Manifest(path, "conda", tools=("conda",))
     if not isinstance(data, dict):
@@ -553,7 +570,7 @@ def _parse_conda(path: str, text: str) -> Manifest:
 
 
 def _yaml_packages(text: str, key: str) -> list:
-    data = yaml.load(text, Loader=_YAML_LOADER)
+    data = _load_yaml(text)
     found = data.get(key) if isinstance(data, dict) else None
     return found if isinstance(found, list) else []
 

@@ -69,6 +69,7 @@ class PyCollector(ast.NodeVisitor):
         self.main_line: int | None = None
         self.cell: int | None = None
         self.line_offset = 0
+        self._refs: dict[str, Ref] = {}
 
     # -- traversal: ast.NodeVisitor's, minus its per-node string building and generators ------------
     _dispatch: dict[type, Any] = {}
@@ -86,7 +87,7 @@ class PyCollector(ast.NodeVisitor):
         visit = self.visit
         scan = self.scan_expr
         expr = ast.expr
-        for name in node._fields:
+        for name in _child_fields(node.__class__):
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
@@ -96,7 +97,7 @@ class PyCollector(ast.NodeVisitor):
                         visit(item)
             elif isinstance(value, expr):
                 scan(value)
-            elif isinstance(value, ast.AST) and name != "ctx":
+            elif value is not None:
                 visit(value)
 
     def scan_expr(self, root: ast.expr) -> None:
@@ -128,11 +129,11 @@ class PyCollector(ast.NodeVisitor):
                 handler(self, n)
                 continue
             children = []
-            for name in n._fields:
+            for name in _child_fields(cls):
                 value = getattr(n, name, None)
                 if value.__class__ is list:
                     children.extend(value)
-                elif isinstance(value, ast.AST) and name != "ctx":
+                elif value is not None:
                     children.append(value)
             for child in reversed(children):
                 if isinstance(child, ast.expr):
@@ -146,20 +147,26 @@ class PyCollector(ast.NodeVisitor):
     # -- name resolution -------------------------------------------------
     def resolve(self, node: ast.AST) -> str:
         """Dotted, import-resolved name of a Name/Attribute chain, or "" if not a plain chain."""
+        cls = node.__class__
+        if cls is _Name:
+            name = node.id  # type: ignore[attr-defined]
+            return self.aliases.get(name, name)
         parts: list[str] = []
         cur = node
-        while isinstance(cur, ast.Attribute):
-            parts.append(cur.attr)
-            cur = cur.value
-        if isinstance(cur, ast.Name):
-            base = self.aliases.get(cur.id, cur.id)
-            parts.append(base)
-            return ".".join(reversed(parts))
-        if isinstance(cur, ast.Call):
-            inner = self.resolve(cur.func)
+        while cls is _Attribute:
+            parts.append(cur.attr)  # type: ignore[attr-defined]
+            cur = cur.value  # type: ignore[attr-defined]
+            cls = cur.__class__
+        if cls is _Name:
+            parts.append(self.aliases.get(cur.id, cur.id))  # type: ignore[attr-defined]
+            parts.reverse()
+            return ".".join(parts)
+        if cls is _CallNode:
+            inner = self.resolve(cur.func)  # type: ignore[attr-defined]
             if inner:
                 parts.append(inner + "()")
-                return ".".join(reversed(parts))
+                parts.reverse()
+                return ".".join(parts)
         return ""
 
     def root_name(self, node: ast.AST) -> str:
@@ -179,10 +186,10 @@ class PyCollector(ast.NodeVisitor):
                 return Expr("constant")
             return v
         if cls is _Name:
-            return Ref(self.aliases.get(node.id, node.id))  # type: ignore[attr-defined]
+            return self.ref(self.aliases.get(node.id, node.id))  # type: ignore[attr-defined]
         if cls is _Attribute:
             name = self.resolve(node)
-            return Ref(name) if name else Expr("attribute", names=self.names_in(node))
+            return self.ref(name) if name else Expr("attribute", names=self.names_in(node))
         if depth < 3 and isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             return tuple(self.value(e, depth + 1) for e in node.elts[:_MAX_LITERAL_ITEMS])
         if depth < 3 and isinstance(node, ast.Dict):
@@ -219,6 +226,13 @@ class PyCollector(ast.NodeVisitor):
         if isinstance(node, ast.Lambda):
             return Expr("lambda")
         return Expr(type(node).__name__.lower())
+
+    def ref(self, qualname: str) -> Ref:
+        """One shared ``Ref`` per name and file: fewer objects to build, and pickle stores each once."""
+        found = self._refs.get(qualname)
+        if found is None:
+            found = self._refs[qualname] = Ref(sys.intern(qualname))
+        return found
 
     def names_in(self, node: ast.AST) -> tuple[str, ...]:
         """Local names (and string subscript keys) read by an expression, in source order, deduplicated."""
@@ -432,7 +446,11 @@ class PyCollector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _compare(self, test: ast.expr, context: str, raises: bool, always: bool = False) -> None:
-        comps = [n for n in _walk(test) if isinstance(n, ast.Compare)]
+        if test.__class__ is _Compare and all(o.__class__ in _LEAVES for o in test.comparators) \
+                and test.left.__class__ in _LEAVES:  # type: ignore[attr-defined]
+            comps = [test]  # the usual `x > 0`: nothing nested to search
+        else:
+            comps = [n for n in _walk(test) if isinstance(n, ast.Compare)]
         if not comps and context == "if" and raises and isinstance(test, (ast.Name, ast.UnaryOp, ast.BoolOp)):
             always = True
         if not comps and always:
@@ -535,38 +553,44 @@ class PyCollector(ast.NodeVisitor):
 
     # -- expressions -----------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
-        qual = self.resolve(node.func)
+        func = node.func
+        qual = self.resolve(func)
         receiver = ""
-        if isinstance(node.func, ast.Attribute):
-            base = node.func.value
-            while isinstance(base, (ast.Attribute, ast.Subscript)):
+        if func.__class__ is _Attribute:
+            base = func.value  # type: ignore[attr-defined]
+            while base.__class__ is _Attribute or base.__class__ is _Subscript:
                 base = base.value
-            if isinstance(base, ast.Name) and base.id not in self.aliases:
+            if base.__class__ is _Name and base.id not in self.aliases:
                 receiver = base.id
-        if not qual and isinstance(node.func, ast.Attribute):
-            qual = "?." + node.func.attr
+            if not qual:
+                qual = "?." + func.attr  # type: ignore[attr-defined]
+        args = node.args
+        keywords = node.keywords
         if qual:
             value = self.value
+            scope = self.scope_name
+            line = node.lineno + self.line_offset
             self.calls.append(Call(
-                sys.intern(qual), self.line(node), self.end_line(node), self.scope_name,
-                tuple([value(a) for a in node.args[:16] if a.__class__ is not ast.Starred]),
-                tuple([(k.arg, value(k.value)) for k in node.keywords if k.arg]),
-                any(k.arg is None for k in node.keywords), self.in_main, receiver, self.cell, self.except_names,
+                sys.intern(qual), line, node.end_lineno + self.line_offset, scope,  # type: ignore[operator]
+                tuple([value(a) for a in args[:16] if a.__class__ is not _Starred]),
+                tuple([(k.arg, value(k.value)) for k in keywords if k.arg]),
+                any(k.arg is None for k in keywords), self.in_main, receiver, self.cell, self.except_names,
             ))
-            sb = None
-            for a in list(node.args[:4]) + [k.value for k in node.keywords]:
-                sb = self._string_build(a)
-                if sb is not None:
-                    self.strings.append(StringBuild(sb[0], self.line(a), self.scope_name, self.names_in(a),
-                                                    f"arg:{qual}", sb[1], self.cell))
+            for a in [*args[:4], *[k.value for k in keywords]]:
+                if a.__class__ in _STRING_BUILDERS:
+                    sb = self._string_build(a)
+                    if sb is not None:
+                        self.strings.append(StringBuild(sb[0], self.line(a), scope, self.names_in(a),
+                                                        f"arg:{qual}", sb[1], self.cell))
         scan = self.scan_expr
-        func = node.func
         if func.__class__ is not _Name:
             scan(func)
-        for a in node.args:
-            scan(a)
-        for k in node.keywords:
-            scan(k.value)
+        for a in args:
+            if a.__class__ not in _LEAVES:
+                scan(a)
+        for k in keywords:
+            if k.value.__class__ not in _LEAVES:
+                scan(k.value)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         cur = node.value
@@ -609,6 +633,8 @@ def _availability_check(test: ast.expr) -> bool:
 
 
 _Name, _Constant, _Attribute = ast.Name, ast.Constant, ast.Attribute
+_Subscript, _Starred, _CallNode, _Compare = ast.Subscript, ast.Starred, ast.Call, ast.Compare
+_LEAVES = frozenset({ast.Name, ast.Constant})
 _STRING_BUILDERS = frozenset({ast.JoinedStr, ast.BinOp, ast.Call})
 # expression nodes with facts of their own: handled by their visit_ method, not by the generic scan
 PyCollector._EXPR_SPECIAL = {
@@ -616,6 +642,28 @@ PyCollector._EXPR_SPECIAL = {
     ast.NamedExpr: PyCollector.visit_NamedExpr,
     ast.Lambda: PyCollector.generic_visit,
 }
+
+
+# fields that never hold child nodes worth visiting: operators, contexts and scalar attributes
+_SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level",
+                            "is_async", "conversion", "kind", "type_comment", "simple", "tag", "rest", "kwd_attrs"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of an AST class that can hold child nodes (memoized per class).
+
+    Walking only these skips the per-node ``getattr``/``isinstance`` of scalar
+    fields, which is a large share of a traversal's cost on big trees.
+    """
+    found = _CHILD_FIELDS.get(cls)
+    if found is None:
+        if cls in (ast.Constant, ast.Global, ast.Nonlocal, ast.MatchSingleton):
+            found = ()
+        else:
+            found = tuple(f for f in getattr(cls, "_fields", ()) if f not in _SCALAR_FIELDS)
+        _CHILD_FIELDS[cls] = found
+    return found
 
 
 def _walk(node: ast.AST) -> list[ast.AST]:
@@ -626,13 +674,13 @@ def _walk(node: ast.AST) -> list[ast.AST]:
     while i < len(todo):
         n = todo[i]
         i += 1
-        for name in n._fields:
+        for name in _child_fields(n.__class__):
             v = getattr(n, name, None)
             if v.__class__ is list:
                 for x in v:
                     if isinstance(x, AST):
                         todo.append(x)
-            elif isinstance(v, AST) and name != "ctx":
+            elif v is not None:
                 todo.append(v)
     return todo
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "YamlDoc", "YamlFailure", "load_yaml_docs", "neutralise_templates", "has_go_template",
@@ -37,7 +38,6 @@ MAX_NODES = 200_000        # nodes per file that aliases may add by re-use (expa
 MAX_DEPTH = 100            # nesting of mappings and sequences
 _ANCHOR_LINES_BUDGET = 1_000_000  # line entries kept for replaying under aliases
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML_TAG = "tag:yaml.org,2002:"
 _MERGE = "\x00<<"         # stands for a plain ``<<`` key while its mapping is open
 
@@ -202,6 +202,8 @@ class _Builder:
 
     def handlers(self) -> dict[type, Any]:
         """Event type -> bound handler; one dict lookup per event keeps the loop cheap."""
+        import yaml
+
         return {
             yaml.ScalarEvent: self._scalar,
             yaml.MappingStartEvent: lambda event: self._start(event, {}),
@@ -371,12 +373,17 @@ def _error_message(exc: yaml.YAMLError) -> tuple[str, int]:
 
 
 def load_yaml_docs(text: str) -> tuple[list[YamlDoc], YamlFailure | None]:
-    """Parse every document of ``text``; documents before a failure are kept."""
+    """Parse every document of ``text``; documents before a failure are kept.
+
+    PyYAML is imported here, not at module level: trees without YAML never pay its import.
+    """
+    import yaml
+
     builder = _Builder()
     handlers = builder.handlers()
     loader = None
     try:
-        loader = _LOADER(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
         get_event = loader.get_event
         while True:
             event = get_event()

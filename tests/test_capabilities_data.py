@@ -1,0 +1,18 @@
+"""The shipped vocabulary: the run-time JSON copy must match the spec's YAML it is generated from."""
+from __future__ import annotations
+
+from importlib import resources
+
+from mlops_audit import capabilities
+
+
+def test_json_copy_is_fresh():
+    shipped = resources.files("mlops_audit").joinpath("data/capabilities.json").read_text(encoding="utf-8")
+    assert shipped == capabilities.to_json(capabilities.from_yaml()), \
+        "data/capabilities.json is stale: run `python -m mlops_audit.capabilities`"
+
+
+def test_vocabulary_reads_the_json_copy():
+    caps = capabilities.capabilities()
+    assert caps["experiment_tracking"].area == capabilities.from_yaml()["capabilities"]["experiment_tracking"]["area"]
+    assert set(caps) == set(capabilities.from_yaml()["capabilities"])

@@ -164,3 +164,11 @@ def test_cli_json_output_and_help_are_fast_to_import(tmp_path: Path) -> None:
     code = "import sys, mlops_audit.cli; print(sorted(m for m in ('nbformat', 'jinja2', 'rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
     assert out == "[]"
+    # nor does a JSON scan load what only other formats, commands or the schema generator need
+    code = ("import sys\nfrom mlops_audit.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pydantic', 'rich', 'jinja2', 'mlops_audit.commands.rules')"
+            " if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code, "scan", str(repo), "--format", "json", "--no-cache"],
+                          capture_output=True, text=True)
+    assert json.loads(proc.stdout)["schema_version"] == "1"
+    assert proc.stderr.strip() == "[]"

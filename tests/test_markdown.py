@@ -1,6 +1,8 @@
 """Markdown for PR comments and job summaries: compact, escaped, capped, every number from the report."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mlops_audit.model import Finding, Location, Severity
 from mlops_audit.render.markdown import cell, render
 
@@ -46,7 +48,7 @@ def test_top_50_and_the_rest_counted() -> None:
     many = [Finding(rule="SRV001", severity=Severity.MEDIUM if i % 2 else Severity.LOW, area="serving", title="t",
                     message=f"m{i}", location=Location(path=f"f{i}.py", line=1), fingerprint=f"x{i}")
             for i in range(60)]
-    md = render(report.model_copy(update={"findings": many}))
+    md = render(replace(report, findings=many))
     rows = [line for line in md.splitlines() if line.startswith("| medium") or line.startswith("| low")]
     assert len(rows) == 50
     assert "... and 10 more (5 medium, 5 low); the JSON, SARIF and HTML reports list them all." in md
@@ -54,7 +56,7 @@ def test_top_50_and_the_rest_counted() -> None:
 
 def test_empty_and_baselined() -> None:
     report = sample_report()
-    summary = report.summary.model_copy(update={"baselined": 7, "suppressed": 0})
-    md = render(report.model_copy(update={"findings": [], "summary": summary}))
+    summary = replace(report.summary, baselined=7, suppressed=0)
+    md = render(replace(report, findings=[], summary=summary))
     assert "No findings. Every known finding is in the baseline." in md
     assert "7 known findings baselined" in md

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -117,6 +118,6 @@ def test_deterministic() -> None:
 
 def test_absolute_target_is_not_prefixed() -> None:
     report = sample_report()
-    report = report.model_copy(update={"target": report.target.model_copy(update={"path": "/abs/repo"})})
+    report = replace(report, target=replace(report.target, path="/abs/repo"))
     uri = build(report)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "src/serve.py"

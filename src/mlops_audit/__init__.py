@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # lazy: `mlops-audit --help` must not pay for pydantic and the whole pipeline
+    # lazy: `mlops-audit --help` must not pay for the whole pipeline
     if name == "audit":
         from .api import audit
 

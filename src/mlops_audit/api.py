@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from typing import Callable
 
 from . import __version__
@@ -10,7 +11,6 @@ from .collect import CollectOptions, plan
 from .collect.cache import code_fingerprint
 from .collect.gitstate import git_state
 from .config import AuditConfig
-from .detect import detect
 from .model import Inspection, Report, SkippedFile, Target, ToolInfo
 
 __all__ = ["audit"]
@@ -19,6 +19,16 @@ __all__ = ["audit"]
 def _memo_extra(target: str, config: AuditConfig) -> str:
     """Everything besides file contents that decides the report: git state, configuration, tool code."""
     return f"{git_state(target)}\0{config!r}\0{code_fingerprint()}"
+
+
+def _read_memo(text: str | None) -> Report | None:
+    """The memoised report, or None when there is none or it does not read back (corrupt, older contract)."""
+    if text is None:
+        return None
+    try:
+        return Report.from_json(text)
+    except ValueError:
+        return None
 
 
 def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
@@ -35,20 +45,15 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
     collect_plan = plan(target, CollectOptions(use_cache=config.use_cache, jobs=config.jobs,
                                                exclude=config.exclude_matcher(), progress=progress),
                         version=__version__)
-    memo_key = collect_plan.unchanged_key(extra=_memo_extra(target, config)) if config.use_cache else None
+    # git state is read once: the memo written at the end keys on the state the audit started from
+    memo_extra = _memo_extra(target, config) if config.use_cache else ""
+    memo_key = collect_plan.unchanged_key(extra=memo_extra) if config.use_cache else None
     if memo_key is not None:
-        cached = collect_plan.cache.read_memo(memo_key)
-        if cached is not None:
-            try:
-                report = Report.model_validate_json(cached)
-            except ValueError:
-                report = None
-            if report is not None:
-                inspection = report.inspection.model_copy(update={
-                    "duration_seconds": round(time.perf_counter() - started, 3),
-                    "cached_files": len(collect_plan.stats)})
-                return report.model_copy(update={"inspection": inspection,
-                                                 "target": report.target.model_copy(update={"path": target})})
+        report = _read_memo(collect_plan.cache.read_memo(memo_key))
+        if report is not None:
+            inspection = replace(report.inspection, duration_seconds=round(time.perf_counter() - started, 3),
+                                 cached_files=len(collect_plan.stats))
+            return replace(report, inspection=inspection, target=replace(report.target, path=target))
     import gc
 
     # facts are a large, acyclic heap: keep the cycle collector from rescanning it while it is
@@ -56,21 +61,30 @@ def audit(path: str | os.PathLike[str], config: AuditConfig | None = None,
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        facts = collect_plan.run()
+        facts = collect_plan.run(while_git_runs=_import_stages)
         gc.freeze()
         if was_enabled:
             gc.enable()
-        return _finish(target, config, collect_plan, facts, started)
+        return _finish(target, config, collect_plan, facts, started, memo_extra)
     finally:
         gc.unfreeze()
         if was_enabled:
             gc.enable()
 
 
-def _finish(target: str, config: AuditConfig, collect_plan, facts, started: float) -> Report:
-    detection = detect(facts)
+def _import_stages() -> None:
+    """Load detect/ and the rules (a tenth of a small scan) while git's subprocesses run."""
+    from . import detect  # noqa: F401
+    from .rules import load_all
+
+    load_all()
+
+
+def _finish(target: str, config: AuditConfig, collect_plan, facts, started: float, memo_extra: str) -> Report:
+    from .detect import detect
     from .engine import evaluate
 
+    detection = detect(facts)
     findings, areas, summary, recommendations, roadmap, principles, notes = evaluate(facts, detection, config)
     files_by_kind: dict[str, int] = {}
     for f in facts.files:
@@ -89,7 +103,7 @@ def _finish(target: str, config: AuditConfig, collect_plan, facts, started: floa
         inspection=inspection, recommendations=recommendations, roadmap=roadmap, principles=principles,
     )
     if config.use_cache:
-        key = collect_plan.unchanged_key(extra=_memo_extra(target, config))
+        key = collect_plan.unchanged_key(extra=memo_extra)
         if key is not None:
-            collect_plan.cache.write_memo(key, report.model_dump_json())
+            collect_plan.cache.write_memo(key, report.to_json(indent=None))
     return report

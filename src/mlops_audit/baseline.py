@@ -11,7 +11,7 @@ repository. A previous JSON report works as a baseline too.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from .config import FAIL_ON_LEVELS, ConfigError
@@ -76,13 +76,13 @@ def apply_baseline(report: Report, baseline: Baseline) -> Report:
     """The report without the findings the baseline accepts; ``summary.baselined`` counts them."""
     kept = [f for f in report.findings if _key(f) not in baseline.fingerprints]
     if report.summary is None:
-        return report.model_copy(update={"findings": kept})
+        return replace(report, findings=kept)
     counts = {s.value: 0 for s in Severity}
     for f in kept:
         counts[f.severity.value] += 1
-    summary = report.summary.model_copy(update={
-        "counts": counts, "baselined": report.summary.baselined + len(report.findings) - len(kept)})
-    return report.model_copy(update={"findings": kept, "summary": summary})
+    summary = replace(report.summary, counts=counts,
+                      baselined=report.summary.baselined + len(report.findings) - len(kept))
+    return replace(report, findings=kept, summary=summary)
 
 
 def gate_findings(report: Report, fail_on: str | None) -> list[Finding]:

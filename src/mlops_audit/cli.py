@@ -17,7 +17,31 @@ __all__ = ["main"]
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _command_modules() -> list[str]:
+    """The sub-command modules: mlops_audit.commands.NAME, each exposing ``command`` named NAME."""
+    import pkgutil
+
+    from . import commands
+
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+
+
+class _Group(click.Group):
+    """``scan`` plus the sub-commands of mlops_audit.commands, imported only when named or listed:
+    a scan does not pay for the modules of the other commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_command_modules()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _command_modules():
+            import importlib
+
+            self.add_command(importlib.import_module(f"{__package__}.commands.{cmd_name}").command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlops-audit")
 def main() -> None:
     """Audit how production-ready an ML repository is, with evidence, and what to fix first."""
@@ -217,22 +241,6 @@ def _write(path: str, text: str) -> None:
     except OSError as exc:
         _fail(EXIT_USAGE, f"error: cannot write {path}: {exc.strerror or exc}")
 
-
-def _register_commands() -> None:
-    """Sub-commands live in mlops_audit.commands.*; each module exposes ``command``."""
-    import importlib
-    import pkgutil
-
-    from . import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        cmd = getattr(module, "command", None)
-        if cmd is not None:
-            main.add_command(cmd)
-
-
-_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,7 +9,6 @@ and the file, with the closest valid key as a suggestion; the CLI maps every
 """
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
@@ -127,8 +126,8 @@ class _Doc:
             if isinstance(key, str) and key.replace("_", "-") in allowed:
                 hint = f" (did you mean '{key.replace('_', '-')}'? keys are kebab-case)"
             else:
-                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (valid keys: {', '.join(allowed)})"
+                close = _closest(str(key), allowed)
+                hint = f" (did you mean '{close}'?)" if close else f" (valid keys: {', '.join(allowed)})"
             raise self.error(f"unknown key '{key}'{hint}", table)
 
     def table_of(self, value: Any, key: str) -> Mapping[str, Any]:
@@ -147,6 +146,14 @@ class _Doc:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise self.error(f"'{key}' must be a positive number, got {value!r}", table)
         return float(value)
+
+
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice a misspelt word most likely meant (difflib is imported only when a configuration is wrong)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _kind(value: Any) -> str:
@@ -171,8 +178,8 @@ def _selectors(doc: _Doc, value: Any, key: str, table: str | None = None, exact:
             up = item.upper()
             hits = [r for r in known if r == up] if exact else [r for r in known if r.startswith(up)]
             if not hits:
-                close = difflib.get_close_matches(up, known, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                close = _closest(up, known)
+                hint = f" (did you mean '{close}'?)" if close else ""
                 what = "rule id" if exact else "rule id or prefix"
                 raise doc.error(f"'{key}': '{item}' is not a known {what}{hint}", table)
             out.append(up)
@@ -186,8 +193,8 @@ def _areas(doc: _Doc, value: Any, key: str, table: str | None = None) -> tuple[s
     for area in doc.strings(value, key, table):
         area = area.replace("-", "_")
         if area not in AREAS:
-            close = difflib.get_close_matches(area, AREAS, n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (areas: {', '.join(AREAS)})"
+            close = _closest(area, AREAS)
+            hint = f" (did you mean '{close}'?)" if close else f" (areas: {', '.join(AREAS)})"
             raise doc.error(f"'{key}': unknown area '{area}'{hint}", table)
         out.append(area)
     return tuple(dict.fromkeys(out))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .applicability import applicable_areas, detect_stakes
@@ -99,7 +100,7 @@ def evaluate(facts: "Facts", detection: "Detection", config: "AuditConfig"):
     findings.sort(key=lambda f: (-f.severity.rank, f.area, f.rule,
                                  f.location.path if f.location else "", (f.location.line or 0) if f.location else 0))
     areas, summary, recommendations, roadmap, principles = score(findings, detection, applicable, stakes, config)
-    summary = summary.model_copy(update={"suppressed": suppressed})
+    summary = replace(summary, suppressed=suppressed)
     return findings, areas, summary, recommendations, roadmap, principles, notes
 
 

@@ -1,15 +1,20 @@
-"""The report: the public JSON contract (``schema_version`` 1), as pydantic models.
+"""The report: the public JSON contract (``schema_version`` 1), as frozen dataclasses.
 
-Everything a renderer shows lives here; renderers only format. The JSON Schema
-shipped with the package (``mlops_audit/data/report.schema.json``) is generated
-from these models by ``python -m mlops_audit.schema``.
+Everything a renderer shows lives here; renderers only format. The classes are
+plain standard-library dataclasses, so a scan pays no validation library at
+start-up: only this package builds reports, from values of the declared types.
+``Report.to_json`` writes the contract and ``Report.from_json`` reads it back,
+checking every field (the whole-audit memo comes back through it). The JSON
+Schema shipped with the package (``mlops_audit/data/report.schema.json``) is
+generated from these classes by ``python -m mlops_audit.schema``; field
+descriptions and numeric bounds live in each field's metadata for it.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import MISSING, dataclass, field
 from enum import Enum
-from typing import Literal, Optional
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Callable, Literal, Optional, Union, get_args, get_origin, get_type_hints
 
 __all__ = [
     "SCHEMA_VERSION", "Severity", "Evidence", "Location", "FrameworkInfo", "CapabilityResult",
@@ -36,74 +41,115 @@ class Severity(str, Enum):
 _RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def _spec(default: Any = MISSING, *, description: str | None = None, ge: float | None = None,
+          le: float | None = None) -> Any:
+    """A field with what the JSON Schema says beyond its type (schema.py reads the metadata)."""
+    schema = {"description": description, "minimum": ge, "maximum": le}
+    return field(default=default, metadata={"schema": {k: v for k, v in schema.items() if v is not None}})
 
 
-class Evidence(_Model):
+# equality, hashing and repr come from _Record: generating them for each class would compile three more
+# functions per class at every start-up (a third of the time this module takes to import)
+_report_class = dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+
+
+class _Record:
+    """Base of the report classes: value equality, hashing and repr over the fields, and their JSON form."""
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        names = self.__dataclass_fields__  # type: ignore[attr-defined]
+        return f"{type(self).__name__}({', '.join(f'{n}={v!r}' for n, v in zip(names, self._values()))})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)  # type: ignore[no-any-return]
+
+
+@_report_class
+class Evidence(_Record):
     path: str
     line: Optional[int] = None
     detail: str = ""
-    cell: Optional[int] = Field(default=None, description="1-based notebook cell, when path is a notebook")
+    cell: Optional[int] = _spec(None, description="1-based notebook cell, when path is a notebook")
 
 
-class Location(_Model):
+@_report_class
+class Location(_Record):
     path: str
     line: Optional[int] = None
     end_line: Optional[int] = None
     cell: Optional[int] = None
 
 
-class FrameworkInfo(_Model):
+@_report_class
+class FrameworkInfo(_Record):
     name: str
-    declared: Optional[str] = Field(default=None, description="requirement spec a manifest declares")
-    evidence: list[Evidence] = []
+    declared: Optional[str] = _spec(None, description="requirement spec a manifest declares")
+    evidence: list[Evidence] = field(default_factory=list)
 
 
-class CapabilityResult(_Model):
+@_report_class
+class CapabilityResult(_Record):
     present: bool
     declared_only: bool = False
-    tools: list[str] = []
-    evidence: list[Evidence] = []
+    tools: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
     area: str = ""
 
 
-class ModelArtifact(_Model):
+@_report_class
+class ModelArtifact(_Record):
     path: str
     bytes: Optional[int] = None
     storage: Literal["git", "lfs", "dvc", "untracked"]
 
 
-class NotebookArtifact(_Model):
+@_report_class
+class NotebookArtifact(_Record):
     path: str
     cells: int
     in_order: bool
 
 
-class PathArtifact(_Model):
+@_report_class
+class PathArtifact(_Record):
     path: str
 
 
-class Artifacts(_Model):
-    models: list[ModelArtifact] = []
-    notebooks: list[NotebookArtifact] = []
-    prompts: list[PathArtifact] = []
-    eval_sets: list[PathArtifact] = []
+@_report_class
+class Artifacts(_Record):
+    models: list[ModelArtifact] = field(default_factory=list)
+    notebooks: list[NotebookArtifact] = field(default_factory=list)
+    prompts: list[PathArtifact] = field(default_factory=list)
+    eval_sets: list[PathArtifact] = field(default_factory=list)
 
 
-class Lifecycle(_Model):
-    present: list[str] = []
-    missing: list[str] = []
+@_report_class
+class Lifecycle(_Record):
+    present: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
 
-class Inventory(_Model):
-    frameworks: list[FrameworkInfo] = []
-    capabilities: dict[str, CapabilityResult] = {}
-    artifacts: Artifacts = Artifacts()
-    lifecycle: Lifecycle = Lifecycle()
+@_report_class
+class Inventory(_Record):
+    frameworks: list[FrameworkInfo] = field(default_factory=list)
+    capabilities: dict[str, CapabilityResult] = field(default_factory=dict)
+    artifacts: Artifacts = field(default_factory=Artifacts)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
-class Finding(_Model):
+@_report_class
+class Finding(_Record):
     rule: str
     concept: Optional[str] = None
     severity: Severity
@@ -113,104 +159,193 @@ class Finding(_Model):
     location: Optional[Location] = None
     remediation: str = ""
     fingerprint: str = ""
-    name: str = Field(default="", description="kebab-case rule name")
+    name: str = _spec("", description="kebab-case rule name")
 
 
-class AreaScore(_Model):
+@_report_class
+class AreaScore(_Record):
     status: Literal["pass", "partial", "fail", "not_applicable"]
-    score: float = Field(ge=0, le=10)
+    score: float = _spec(ge=0, le=10)
     applicable: bool
     findings: int = 0
     reason: str = ""
 
 
-class Maturity(_Model):
+@_report_class
+class Maturity(_Record):
     score: int
     max: int = 7
     level: str
     next_step: str = ""
 
 
-class Summary(_Model):
+@_report_class
+class Summary(_Record):
     verdict: Literal["READY", "NEEDS_ATTENTION", "NOT_READY"]
     maturity: Maturity
-    automation_level: int = Field(ge=0, le=3)
+    automation_level: int = _spec(ge=0, le=3)
     stakes: Literal["high", "medium", "low"]
     counts: dict[str, int]
     automation_reason: str = ""
-    projected_verdict: Optional[Literal["READY", "NEEDS_ATTENTION", "NOT_READY"]] = Field(
-        default=None, description="the verdict once the immediate (critical) roadmap items are fixed")
-    projected_maturity: Optional[Maturity] = Field(
-        default=None, description="maturity once the critical and high findings are fixed")
-    principles_score: int = Field(default=0, description="craft-mlops view: principles passing, out of 6")
-    suppressed: int = Field(default=0, description="findings silenced by inline `# mlops-audit: ignore[ID] -- reason`")
-    baselined: int = Field(default=0, description="findings left out because their fingerprint is in the --baseline")
+    projected_verdict: Optional[Literal["READY", "NEEDS_ATTENTION", "NOT_READY"]] = _spec(
+        None, description="the verdict once the immediate (critical) roadmap items are fixed")
+    projected_maturity: Optional[Maturity] = _spec(
+        None, description="maturity once the critical and high findings are fixed")
+    principles_score: int = _spec(0, description="craft-mlops view: principles passing, out of 6")
+    suppressed: int = _spec(0, description="findings silenced by inline `# mlops-audit: ignore[ID] -- reason`")
+    baselined: int = _spec(0, description="findings left out because their fingerprint is in the --baseline")
 
 
-class PrincipleScore(_Model):
+@_report_class
+class PrincipleScore(_Record):
     """One of the six MLOps principles (automation, versioning, tracking, testing, monitoring, reproducibility)."""
 
     status: Literal["pass", "partial", "fail", "not_applicable"]
-    score: float = Field(ge=0, le=10)
-    areas: list[str] = []
+    score: float = _spec(ge=0, le=10)
+    areas: list[str] = field(default_factory=list)
     detail: str = ""
 
 
-class Target(_Model):
+@_report_class
+class Target(_Record):
     path: str
     commit: Optional[str] = None
     dirty: Optional[bool] = None
 
 
-class ToolInfo(_Model):
+@_report_class
+class ToolInfo(_Record):
     name: str = "mlops-audit"
     version: str
 
 
-class SkippedFile(_Model):
+@_report_class
+class SkippedFile(_Record):
     path: str
     reason: str
     detail: str = ""
 
 
-class Inspection(_Model):
+@_report_class
+class Inspection(_Record):
     """What was read, so a reader can trust an absence."""
 
-    files_by_kind: dict[str, int] = {}
-    skipped: list[SkippedFile] = []
-    notes: list[str] = []
+    files_by_kind: dict[str, int] = field(default_factory=dict)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
     cached_files: int = 0
 
 
-class Recommendation(_Model):
+@_report_class
+class Recommendation(_Record):
     principle: str
     gap: str
     priority: str
     recommendation: str
     implementation: str = ""
-    tools: list[str] = []
-    rules: list[str] = []
+    tools: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
 
 
-class Roadmap(_Model):
-    immediate: list[str] = []
-    short_term: list[str] = []
-    medium_term: list[str] = []
+@_report_class
+class Roadmap(_Record):
+    immediate: list[str] = field(default_factory=list)
+    short_term: list[str] = field(default_factory=list)
+    medium_term: list[str] = field(default_factory=list)
 
 
-class Report(_Model):
+@_report_class
+class Report(_Record):
     schema_version: str = SCHEMA_VERSION
     tool: ToolInfo
     target: Target
     inventory: Inventory
-    findings: list[Finding] = []
-    areas: dict[str, AreaScore] = {}
+    findings: list[Finding] = field(default_factory=list)
+    areas: dict[str, AreaScore] = field(default_factory=dict)
     summary: Optional[Summary] = None
-    inspection: Inspection = Inspection()
-    recommendations: list[Recommendation] = []
-    roadmap: Roadmap = Roadmap()
-    principles: dict[str, PrincipleScore] = {}
+    inspection: Inspection = field(default_factory=Inspection)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    roadmap: Roadmap = field(default_factory=Roadmap)
+    principles: dict[str, PrincipleScore] = field(default_factory=dict)
 
     def to_json(self, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent, exclude_none=False)
+        """The report as JSON: every field, ``null`` included; compact when ``indent`` is None."""
+        separators = (",", ":") if indent is None else (",", ": ")
+        return json.dumps(_plain(self), indent=indent, separators=separators, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Report:
+        """The report a ``to_json`` wrote; ValueError when the text is not one (corrupt, other contract)."""
+        try:
+            return _reader(cls)(json.loads(text))  # type: ignore[no-any-return]
+        except (TypeError, KeyError, RecursionError) as exc:
+            raise ValueError(f"not a report: {exc}") from exc
+
+
+def _plain(value: Any) -> Any:
+    """The JSON form of a report value: records as dicts in field order, enums as their values."""
+    if isinstance(value, _Record):
+        names = value.__dataclass_fields__  # type: ignore[attr-defined]
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+_READERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _reader(hint: Any) -> Callable[[Any], Any]:
+    """A function turning the JSON form of a value of type ``hint`` back into the value; ValueError otherwise."""
+    if hint not in _READERS:
+        _READERS[hint] = _make_reader(hint)
+    return _READERS[hint]
+
+
+def _make_reader(hint: Any) -> Callable[[Any], Any]:
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Union:  # Optional[X]
+        inner = _reader(next(a for a in args if a is not type(None)))
+        return lambda v: None if v is None else inner(v)
+    if origin is list:
+        item = _reader(args[0])
+        return lambda v: [item(x) for x in _expect(v, list)]
+    if origin is dict:
+        value = _reader(args[1])
+        return lambda v: {_expect(k, str): value(x) for k, x in _expect(v, dict).items()}
+    if origin is Literal:
+        return lambda v: v if isinstance(v, str) and v in args else _reject(v, hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if isinstance(hint, type) and issubclass(hint, _Record):
+        return _record_reader(hint)
+    if hint is float:
+        return lambda v: float(_expect(v, (int, float)))
+    return lambda v: _expect(v, hint)
+
+
+def _record_reader(cls: type[_Record]) -> Callable[[Any], Any]:
+    hints = get_type_hints(cls)
+    readers = {name: _reader(hints[name]) for name in cls.__dataclass_fields__}  # type: ignore[attr-defined]
+
+    def read(data: Any) -> Any:
+        unknown = set(_expect(data, dict)) - readers.keys()
+        if unknown:
+            raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+        return cls(**{name: readers[name](v) for name, v in data.items()})  # a missing field: TypeError
+    return read
+
+
+def _expect(value: Any, kind: Any) -> Any:
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return value
+    return _reject(value, kind)
+
+
+def _reject(value: Any, kind: Any) -> Any:
+    raise ValueError(f"expected {kind}, got {value!r:.40}")

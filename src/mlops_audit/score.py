@@ -15,6 +15,7 @@ reproducibility) is reported beside it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .applicability import AREAS
@@ -216,7 +217,7 @@ def _rescore(area: AreaScore, findings: list[Finding]) -> AreaScore:
     if not area.applicable:
         return area
     status, value = _area_score(findings)
-    return area.model_copy(update={"status": status, "score": value, "findings": len(findings)})
+    return replace(area, status=status, score=value, findings=len(findings))
 
 
 def _principles(areas: dict[str, AreaScore]) -> dict[str, PrincipleScore]:

@@ -13,8 +13,8 @@ the report model, the CLI and the contracts.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, fields
-from typing import Any, Iterable, get_args, get_origin
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Iterable, get_args, get_origin, get_type_hints
 
 __all__ = ["SOURCES", "ITEMS", "COVERAGE", "PLANNED_REPORT_PARTS", "SeedRow", "traceability", "summary",
            "entry_status"]
@@ -271,15 +271,13 @@ class SeedRow:
 
 
 def _report_path_exists(path: str) -> bool:
-    from pydantic import BaseModel
-
     from .model import Report
 
     cls: Any = Report
     for part in path.split("."):
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
+        if not is_dataclass(cls) or part not in {f.name for f in fields(cls)}:
             return False
-        ann = cls.model_fields[part].annotation
+        ann = get_type_hints(cls)[part]
         while get_origin(ann) is not None:  # Optional[X], list[X], dict[str, X] -> X
             ann = next((a for a in reversed(get_args(ann)) if a is not type(None)), ann)
         cls = ann
@@ -287,10 +285,12 @@ def _report_path_exists(path: str) -> bool:
 
 
 def _cli_has(spec: str) -> bool:
+    import click
+
     from .cli import main
 
     words = spec.split()
-    cmd = main.commands.get(words[0]) if hasattr(main, "commands") else None
+    cmd = main.get_command(click.Context(main), words[0])
     if cmd is None:
         return False
     opts = {o for p in cmd.params for o in getattr(p, "opts", ())}

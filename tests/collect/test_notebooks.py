@@ -6,7 +6,7 @@ import warnings
 from typing import Any
 
 from mlops_audit.collect.notebooks import neutralise_ipython, parse_notebook
-from mlops_audit.facts import Cell, Ref
+from mlops_audit.facts import Cell
 
 
 def code(source: str, count: int | None = None, outputs: list | None = None) -> dict[str, Any]:
@@ -221,3 +221,16 @@ def test_output_bytes_is_the_on_disk_size() -> None:
     nb = parse_notebook("nb.ipynb", text)
     assert nb.cells[0].output_bytes == len(json.dumps(outputs, sort_keys=True, ensure_ascii=False).encode())
     assert nb.cells[1].output_bytes == 0
+
+
+def test_current_format_is_read_without_importing_nbformat() -> None:
+    """nbformat (and the jsonschema it loads) is only needed to upgrade notebooks older than format 4."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom mlops_audit.collect.notebooks import parse_notebook\n"
+             f"nb = parse_notebook('nb.ipynb', {MAIN!r})\n"
+             "assert nb.error is None and len(nb.cells) == 5, nb\n"
+             "print('nbformat' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -209,7 +209,13 @@ class CollectPlan:
             h.update(f"{entry.path}\0{dig}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
-    def run(self) -> Facts:
+    def run(self, while_git_runs: Callable[[], None] | None = None) -> Facts:
+        """Read and parse every changed file while git facts are gathered in the background.
+
+        ``while_git_runs`` is called once the files are done and before waiting
+        for git: on small trees git's subprocesses take longer than parsing, so
+        the caller can overlap its own start-up work (importing later stages).
+        """
         from .git import collect_git
 
         cache = self.cache
@@ -233,6 +239,8 @@ class CollectPlan:
                 cache.put(rel, st[0], st[1], dig, kind, blob)
                 results[rel] = (kind, pickle.loads(blob))
             cache.save()
+            if while_git_runs is not None:
+                while_git_runs()
             git = git_future.result()
         return _assemble(self.root, self.entries, list(self.skipped), results, git, cache.hits)
 

@@ -94,7 +94,7 @@ def detect(facts: Facts) -> Detection:
             evidence=[EvidenceModel(path=h.path, line=h.line, detail=h.detail, cell=h.cell) for h in hits],
         )
     training = tuple(sorted({ctx.py.path for ctx in index.contexts.values()
-                             if not ctx.py.is_test and training_calls(ctx.py, ctx)}))
+                             if not ctx.py.is_test and training_calls(ctx)}))
     inventory = Inventory(
         frameworks=_frameworks(facts, index, declared),
         capabilities=results,

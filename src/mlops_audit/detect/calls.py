@@ -3,35 +3,37 @@ bounded walk from a set of calls into the helpers they reach. Pure over FileCont
 derived table is memoized on the FileContext, so repeated walks over shared helpers cost little."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator
+from itertools import chain
+from operator import itemgetter
+from typing import Iterator, NamedTuple
 
 from ..facts import Call, Expr, Function, Ref
 from .context import FileContext, RepoIndex
 from .matcher import normalize_qualname
 
-__all__ = ["DEPTH", "Reached", "effective", "resolve", "lookup", "calls_in", "walk_from"]
+__all__ = ["DEPTH", "Reached", "effective", "resolve", "targets", "lookup", "calls_in", "walk_from"]
 
 DEPTH = 3
+_VALUE = itemgetter(1)  # the value of a (keyword, value) pair
 
 
-def _assigns_by_scope(ctx: FileContext) -> dict[str, list]:
-    """Assignments grouped by enclosing scope, built once per file (cheap: no name work)."""
-    cached = ctx.__dict__.get("_training_assigns")
+def _constructions(ctx: FileContext) -> dict[tuple[str, str], list]:
+    """``name = Ctor(...)`` assignments grouped by (scope, name), in file order; built once per file."""
+    cached = ctx.__dict__.get("_training_constructions")
     if cached is None:
         cached = {}
         for a in ctx.py.assigns:
-            cached.setdefault(a.scope, []).append(a)
-        ctx.__dict__["_training_assigns"] = cached
+            if isinstance(a.value, Expr) and a.value.kind == "call" and a.value.callee:
+                cached.setdefault((a.scope, a.target), []).append(a)
+        ctx.__dict__["_training_constructions"] = cached
     return cached
 
 
 def _scoped_type(ctx: FileContext, scope: str, name: str, line: int) -> str | None:
     """The constructor of the last ``name = Ctor(...)`` before ``line`` in ``scope``."""
     best = None
-    for a in _assigns_by_scope(ctx).get(scope, ()):
-        if a.target == name and a.line <= line and isinstance(a.value, Expr) and a.value.kind == "call" \
-                and a.value.callee and (best is None or a.line >= best.line):
+    for a in _constructions(ctx).get((scope, name), ()):
+        if a.line <= line and (best is None or a.line >= best.line):
             best = a
     return normalize_qualname(best.value.callee) if best is not None else None
 
@@ -43,7 +45,9 @@ def effective(ctx: FileContext, call: Call) -> str:
     one (``var_types`` alone keeps the file's last assignment), and attribute receivers assigned in the
     same file are typed too (``self.writer = SummaryWriter()``).
     """
-    cache = ctx.__dict__.setdefault("_training_effective", {})
+    cache = ctx.__dict__.get("_training_effective")
+    if cache is None:
+        cache = ctx.__dict__["_training_effective"] = {}
     key = id(call)
     hit = cache.get(key)
     if hit is not None and hit[0] is call:
@@ -60,7 +64,7 @@ def _effective(ctx: FileContext, call: Call) -> str:
         if found:
             return found + name[len(call.receiver):]
     eff = ctx.effective(call)
-    if eff != name or "." not in name:
+    if eff != name or "." not in name or not _dotted_types(ctx):
         return eff
     types = ctx.var_types
     parts = name.split(".")
@@ -71,15 +75,31 @@ def _effective(ctx: FileContext, call: Call) -> str:
     return name
 
 
+def _dotted_types(ctx: FileContext) -> bool:
+    """Whether some typed name of the file is dotted (``self.writer``): only those can type a name's head."""
+    dotted = ctx.__dict__.get("_training_dotted_types")
+    if dotted is None:
+        dotted = ctx.__dict__["_training_dotted_types"] = any("." in name for name in ctx.var_types)
+    return dotted
+
+
 def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
     """A repository function a call lands in, including methods of objects built from imported classes
-    and constructors (``Trainer(cfg)`` -> ``Trainer.__init__``). Memoized per call site."""
-    cache = ctx.__dict__.setdefault("_training_resolve", {})
-    hit = cache.get(id(call))
-    if hit is not None and hit[0] is call:
-        return hit[1]
-    found = _resolve(index, ctx, call)
-    cache[id(call)] = (call, found)
+    and constructors (``Trainer(cfg)`` -> ``Trainer.__init__``).
+
+    Unless the receiver has a known type, the answer depends only on the qualified name (and, for
+    ``self.m()``, on the class), so it is memoized per file under that key: the same names recur.
+    """
+    if call.receiver in ctx.var_types:
+        return _resolve(index, ctx, call)
+    head = call.qualname.rpartition(".")[0]
+    key = (call.qualname, call.scope.split(".", 1)[0] if head in ("self", "cls") else "")
+    memo = ctx.__dict__.get("_training_resolve")
+    if memo is None:
+        memo = ctx.__dict__["_training_resolve"] = {}
+    if key in memo:
+        return memo[key]
+    found = memo[key] = _resolve(index, ctx, call)
     return found
 
 
@@ -91,6 +111,10 @@ def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContex
     if found is not None:
         return found
     name = effective(ctx, call)
+    functions = ctx.functions
+    if name.split(".", 1)[0] not in index.module_roots and name not in functions \
+            and name + ".__init__" not in functions:
+        return None  # neither lookup below can succeed (see _lookup_uncached); most calls end here
     target = lookup(index, ctx, name)
     if target is not None:
         return target
@@ -98,8 +122,36 @@ def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContex
     return lookup(index, ctx, name + ".__init__")
 
 
+def targets(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
+    """Repository functions a call leads into: the one it calls (``resolve``), then functions passed by name
+    as arguments (``study.optimize(objective)``). Memoized per call site; callers must not modify the list."""
+    cache = ctx.__dict__.get("_training_targets")
+    if cache is None:
+        cache = ctx.__dict__["_training_targets"] = {}
+    hit = cache.get(id(call))
+    if hit is not None and hit[0] is call:
+        return hit[1]
+    found = []
+    target = resolve(index, ctx, call)
+    if target is not None:
+        found.append(target)
+    if call.args or call.kwargs:
+        functions, roots = ctx.functions, index.module_roots
+        for arg in chain(call.args, map(_VALUE, call.kwargs)):
+            # a name that is no function of this file and starts with no module of the repository cannot be
+            # looked up (see _lookup_uncached): most arguments are local variables
+            if isinstance(arg, Ref) and (arg.qualname in functions or arg.qualname.split(".", 1)[0] in roots):
+                target = lookup(index, ctx, arg.qualname)
+                if target is not None:
+                    found.append(target)
+    cache[id(call)] = (call, found)
+    return found
+
+
 def lookup(index: RepoIndex, ctx: FileContext, name: str) -> tuple[FileContext, Function] | None:
-    cache = ctx.__dict__.setdefault("_training_lookup", {})
+    cache = ctx.__dict__.get("_training_lookup")
+    if cache is None:
+        cache = ctx.__dict__["_training_lookup"] = {}
     if name in cache:
         return cache[name]
     found = _lookup_uncached(index, ctx, name)
@@ -112,6 +164,8 @@ def _lookup_uncached(index: RepoIndex, ctx: FileContext, name: str) -> tuple[Fil
     if fn is not None:
         return ctx, fn
     parts = name.split(".")
+    if parts[0] not in index.module_roots:
+        return None
     modules = index.modules
     for cut in range(len(parts) - 1, 0, -1):
         path = modules.get(".".join(parts[:cut]))
@@ -125,9 +179,11 @@ def _lookup_uncached(index: RepoIndex, ctx: FileContext, name: str) -> tuple[Fil
     return None
 
 
-@dataclass(frozen=True)
-class Reached:
-    """A call reached from an entry point; ``anchor`` is the call in the entry's own file that leads to it."""
+class Reached(NamedTuple):
+    """A call reached from an entry point; ``anchor`` is the call in the entry's own file that leads to it.
+
+    A named tuple: walks create tens of thousands of them, and a frozen dataclass costs several times more
+    to build."""
 
     path: str
     call: Call
@@ -163,21 +219,14 @@ def walk_from(index: RepoIndex, ctx: FileContext, calls: list[Call], depth: int 
     stack: list[tuple[FileContext, list[Call], tuple[str, ...], int, Call | None]] = [(ctx, calls, (), 0, None)]
     while stack:
         cur, cur_calls, chain, level, anchor = stack.pop()
+        path = cur.py.path
+        if level >= depth:
+            for call in cur_calls:
+                yield Reached(path, call, chain, anchor if anchor is not None else call)
+            continue
         for call in cur_calls:
-            here = anchor if anchor is not None else call
-            yield Reached(cur.py.path, call, chain, here)
-            if level >= depth:
-                continue
-            targets = []
-            target = resolve(index, cur, call)
-            if target is not None:
-                targets.append(target)
-            for arg in (*call.args, *(v for _, v in call.kwargs)):
-                if isinstance(arg, Ref):
-                    t = lookup(index, cur, arg.qualname)
-                    if t is not None:
-                        targets.append(t)
-            for t_ctx, t_fn in targets:
+            yield Reached(path, call, chain, anchor if anchor is not None else call)
+            for t_ctx, t_fn in targets(index, cur, call):
                 if t_ctx.py.is_test:
                     continue
                 key = (t_ctx.py.path, t_fn.qualname)

@@ -42,8 +42,9 @@ METRIC_NAME = re.compile(
     r"(?i)(^|[_.\[\"'])(acc|accuracy|auc|roc_auc|f1|f1_score|precision|recall|rmse|mse|mae|r2|loss|"
     r"score|metric|metrics|map|ndcg|bleu|rouge|perplexity|error|wer|iou|dice)($|[_.\]\"'])")
 _LLM_MODEL_TYPES = {"question-answering", "text-summarization", "text", "databricks-agent"}
-_REGISTRY_OR_DEPLOY = re.compile(r"(register_model|transition_model_version_stage|set_registered_model_alias|"
-                                 r"create_model_version|push_to_hub|deploy|promote|link_model)$")
+# method names ending like this register, promote or deploy a model
+_PROMOTING_METHODS = ("register_model", "transition_model_version_stage", "set_registered_model_alias",
+                      "create_model_version", "push_to_hub", "deploy", "promote", "link_model")
 # A comparison that raises is a gate only when it reads like one: a threshold, a baseline or
 # champion, or code whose place says it evaluates or promotes (not an input check or a NaN guard).
 _GATE_NAME = re.compile(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
@@ -55,6 +56,9 @@ _GATE_REACH = 12
 _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "scipy.spatial.distance.jensenshannon",
                 "scipy.stats.chi2_contingency", "scipy.stats.chisquare", "scipy.stats.entropy",
                 "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
+_DRIFT_STAT_METHODS = frozenset(name.rsplit(".", 1)[1] for name in _DRIFT_STATS)
+_ORDER_OPS = frozenset({"<", "<=", ">", ">="})
+_DRIFT_FUNCTION = re.compile(r"(?i)(^|_)(psi|population_stability|detect_drift|data_drift|compute_drift)")
 
 
 # Message, response and base types that live next to the LLM classes of llama-index / langchain packages.
@@ -202,32 +206,35 @@ def _used_class_names(facts: Facts, index: RepoIndex) -> set[str]:
     Lightning CLI ``class_path``). Test files do not count.
     """
     used: set[str] = set()
+    add = used.add
 
-    def add_value(value: Any, depth: int = 0) -> None:
-        if isinstance(value, Ref):
-            used.add(value.qualname.rsplit(".", 1)[-1])
-        elif isinstance(value, str) and len(value) < 200 and " " not in value:
-            used.add(value.rsplit(".", 1)[-1])
-        elif isinstance(value, tuple) and depth < 2:
-            for v in value:
-                add_value(v, depth + 1)
-        elif isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple) and depth < 2:
-            for _k, v in value.literal:
-                add_value(v, depth + 1)
+    def add_values(values: Iterable[Any], depth: int) -> None:
+        for value in values:
+            if isinstance(value, str):
+                if len(value) < 200 and " " not in value:
+                    add(value.rpartition(".")[2])
+            elif isinstance(value, Ref):
+                add(value.qualname.rpartition(".")[2])
+            elif depth < 2:
+                if isinstance(value, tuple):
+                    add_values(value, depth + 1)
+                elif isinstance(value, Expr) and value.kind == "dict" and isinstance(value.literal, tuple):
+                    add_values([v for _k, v in value.literal], depth + 1)
 
     for ctx in index.contexts.values():
         if ctx.py.is_test:
             continue
         for call in ctx.py.calls:
-            name = normalize_qualname(call.qualname).rsplit(".", 1)[-1]
+            qualname = call.qualname
+            name = (qualname.replace("()", "") if "()" in qualname else qualname).rpartition(".")[2]
             if name in _TYPE_CHECKS:
                 continue  # isinstance(logger, WandbLogger) inspects a class, it does not use it
-            if call.scope.split(".", 1)[0] != name:
-                used.add(name)
-            for a in call.args:
-                add_value(a)
-            for _k, v in call.kwargs:
-                add_value(v)
+            if call.scope.partition(".")[0] != name:
+                add(name)
+            if call.args:
+                add_values(call.args, 0)
+            if call.kwargs:
+                add_values([v for _k, v in call.kwargs], 0)
     for doc in facts.configs:
         stack = [doc.data]
         while stack:
@@ -237,11 +244,13 @@ def _used_class_names(facts: Facts, index: RepoIndex) -> set[str]:
             elif isinstance(node, list):
                 stack.extend(node)
             elif isinstance(node, str) and len(node) < 200 and " " not in node:
-                used.add(node.rsplit(".", 1)[-1])
+                add(node.rsplit(".", 1)[-1])
     return used
 
 
 _TOOLS_WITH_DISTS = frozenset((c, t) for _d, c, t in DISTS)
+# effective call name -> (CALL_INDEX rows, _KW_INDEX rows): one lookup per call instead of two method calls
+_ROWS: dict[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, Any, str, str], ...]]] = {}
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass", "hasattr", "getattr", "type", "cast", "repr", "str"})
 
 
@@ -278,10 +287,14 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
     py = ctx.py
     guarded = ctx.guarded_modules
     lazy = _lazy_modules(py)
-    hooks = _hook_classes(py, scope)
+    hooks: dict[str, bool] | None = None
     own = scope.own_roots
-    for call in py.calls:
-        name = ctx.effective(call)
+    for call, name in zip(py.calls, ctx.call_names):
+        rows = _ROWS.get(name)
+        if rows is None:
+            rows = _ROWS[name] = (CALL_INDEX.match(name), _KW_INDEX.match(name))
+        if not rows[0] and not (rows[1] and call.kwargs):
+            continue  # no signature row for this name: nothing below could record evidence
         root = name.split(".", 1)[0]
         if root in own:
             continue  # the repository's own package, e.g. lightning's code calling lightning
@@ -289,7 +302,9 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
             continue
         if root in lazy and root in optional:
             continue
-        matches = CALL_INDEX.match(name)
+        matches = rows[0]
+        if hooks is None:
+            hooks = _hook_classes(py, scope)
         hook = next((q for q in hooks if call.scope == q or call.scope.startswith(q + ".")), None) if hooks else None
         if hook is not None:
             if not hooks[hook]:
@@ -304,7 +319,7 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
             if not _skip_call(capability, tool, call, name):
                 ev.add(capability, tool, py.path, call.line, name, call.cell)
         if call.kwargs:
-            for key, expected, capability, tool in _KW_INDEX.match(name):
+            for key, expected, capability, tool in rows[1]:
                 for k, v in call.kwargs:
                     if (key == "*" or k == key) and _kw_value_matches(expected, v):
                         ev.add(capability, tool, py.path, call.line, f"{name}({k}=...)", call.cell)
@@ -359,8 +374,8 @@ def _tests(ctx: FileContext, ev: Evidence) -> None:
         if not fn.name.startswith("test"):
             continue
         calls = ctx.calls_by_scope.get(fn.qualname, [])
-        uses_model = any(c.method in model_calls or "model" in c.qualname.lower() or "metric" in c.qualname.lower()
-                         for c in calls)
+        uses_model = any(c.qualname.rpartition(".")[2] in model_calls or "model" in c.qualname.lower()
+                         or "metric" in c.qualname.lower() for c in calls)
         if not uses_model:
             continue
         predictions = _prediction_names(py, fn.qualname)
@@ -408,16 +423,19 @@ def _kedro_params_input(call: Call) -> bool:
 
 _ARG_PARSER_YAML = ("TrlParser.parse_args_and_config", "HfArgumentParser.parse_yaml_file")
 _ARG_PARSER_YAML_METHODS = frozenset(n.rsplit(".", 1)[1] for n in _ARG_PARSER_YAML)
+# every call _config_reading records has one of these method names (the last segment of its qualname)
+_CONFIG_READING_METHODS = _ARG_PARSER_YAML_METHODS | {"safe_load", "load", "full_load", "open", "node", "Node"}
 
 
 def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
     """Hyperparameters and paths read from config files: yaml/json/toml loaders on config-looking paths."""
     py = ctx.py
-    for call in py.calls:
+    for call in ctx.calls_among(ctx.calls_by_method, _CONFIG_READING_METHODS):
         name = call.qualname
+        method = name.rpartition(".")[2]
         if name in ("yaml.safe_load", "yaml.load", "yaml.full_load", "ruamel.yaml.YAML.load"):
             ev.add("_yaml_read", "yaml", py.path, call.line, name, call.cell)
-        elif call.method in _ARG_PARSER_YAML_METHODS and ctx.effective(call).endswith(_ARG_PARSER_YAML):
+        elif method in _ARG_PARSER_YAML_METHODS and ctx.effective(call).endswith(_ARG_PARSER_YAML):
             # TRL / transformers argument parsers fill their dataclasses from a YAML recipe (--config x.yaml)
             ev.add("_yaml_read", "yaml", py.path, call.line, ctx.effective(call), call.cell)
         elif name in ("json.load", "tomllib.load", "toml.load", "tomli.load"):
@@ -438,11 +456,11 @@ def _config_reading(ctx: FileContext, ev: Evidence, facts: Facts) -> None:
 
 
 def _drift_custom(ctx: FileContext, ev: Evidence) -> None:
-    for call in ctx.py.calls:
+    for call in ctx.calls_among(ctx.calls_by_method, _DRIFT_STAT_METHODS):
         if call.qualname in _DRIFT_STATS and re.search(r"(?i)drift|shift|psi|monitor", call.scope + ctx.py.path):
             ev.add("drift_detection", "custom", ctx.py.path, call.line, call.qualname, call.cell)
     for fn in ctx.py.functions:
-        if re.search(r"(?i)(^|_)(psi|population_stability|detect_drift|data_drift|compute_drift)", fn.name):
+        if _DRIFT_FUNCTION.search(fn.name):
             ev.add("drift_detection", "custom", ctx.py.path, fn.line, f"def {fn.name}", fn.cell)
     # drift monitor classes kept in a table and instantiated later (`MONITORS = {"data_drift": DataDriftMonitor}`)
     for a in ctx.py.assigns:
@@ -465,21 +483,25 @@ def _literal_refs(value: Any, depth: int = 0) -> Iterable[str]:
 def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
     """A metric compared against a threshold that blocks registration, promotion or deployment."""
     py = ctx.py
-    promote_scopes = {c.scope for c in py.calls
-                      if _REGISTRY_OR_DEPLOY.search(c.method) or c.has_kw("registered_model_name")}
+    promote_scopes: set[str] | None = None  # computed on first need: only files with a metric comparison pay
     # `passed = auc >= MIN_AUC` decided once, then `if not passed: raise/exit`: the verdict flows by name
     raising_tests = {(c.scope, n) for c in py.compares if c.context == "if" and c.raises and not c.ops
                      for n in c.names}
     for cmp in py.compares:
         if cmp.context.startswith("assign:"):
-            if (cmp.scope, cmp.context[7:]) not in raising_tests and cmp.scope not in promote_scopes:
-                continue
+            if (cmp.scope, cmp.context[7:]) not in raising_tests:
+                if promote_scopes is None:
+                    promote_scopes = _promote_scopes(ctx)
+                if cmp.scope not in promote_scopes:
+                    continue
         elif cmp.context not in ("if", "assert"):
             continue
-        if not any(op in ("<", "<=", ">", ">=") for op in cmp.ops):
+        if _ORDER_OPS.isdisjoint(cmp.ops):
             continue
         if not any(METRIC_NAME.search(n) for n in cmp.names):
             continue
+        if promote_scopes is None:
+            promote_scopes = _promote_scopes(ctx)
         if cmp.scope in promote_scopes:
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gates promotion", cmp.cell)
         elif (cmp.raises or cmp.context.startswith("assign:")) and _gate_like(cmp, py.path):
@@ -491,7 +513,15 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
             if stop is not None:
                 ev.add("evaluation_gate", "", py.path, cmp.line, f"metric comparison stops the run ({stop.qualname})",
                        cmp.cell)
-    _pipeline_gates(py, ev)
+    _pipeline_gates(ctx, ev)
+
+
+def _promote_scopes(ctx: FileContext) -> set[str]:
+    """Scopes that register, promote or deploy a model (a metric compared there gates the promotion)."""
+    scopes = {c.scope for method, calls in ctx.calls_by_method.items() if method.endswith(_PROMOTING_METHODS)
+              for c in calls}
+    scopes.update(c.scope for c in ctx.calls_by_keyword.get("registered_model_name", ()))
+    return scopes
 
 
 # Gates declared to a pipeline system rather than written as Python comparisons: a TFMA metric threshold (the TFX
@@ -500,13 +530,15 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
 _TFMA_THRESHOLD = re.compile(r"^tensorflow_model_analysis(\.[\w.]+)?\.MetricThreshold$")
 _SM_CONDITIONS = frozenset({"ConditionGreaterThan", "ConditionGreaterThanOrEqualTo", "ConditionLessThan",
                             "ConditionLessThanOrEqualTo"})
+_GATE_METHODS = _SM_CONDITIONS | {"MetricThreshold"}
 
 
-def _pipeline_gates(py: Any, ev: Evidence) -> None:
-    metric_reads = {(c.scope, c.cell) for c in py.calls
+def _pipeline_gates(ctx: FileContext, ev: Evidence) -> None:
+    py = ctx.py
+    metric_reads = {(c.scope, c.cell) for c in ctx.calls_by_method.get("JsonGet", ())
                     if c.qualname.endswith("sagemaker.workflow.functions.JsonGet")
                     and isinstance(c.kw("json_path"), str) and METRIC_NAME.search(c.kw("json_path"))}
-    for call in py.calls:
+    for call in ctx.calls_among(ctx.calls_by_method, _GATE_METHODS):
         name = call.qualname
         if _TFMA_THRESHOLD.match(name):
             ev.add("evaluation_gate", "", py.path, call.line, f"{name} blesses the candidate model", call.cell)
@@ -527,8 +559,8 @@ def _gate_like(cmp: Any, path: str) -> bool:
 
 def _mlflow_signature(ctx: FileContext, ev: Evidence) -> None:
     """bentoml/mlflow signatures passed by name (``signature=sig``) count; literal None does not."""
-    for call in ctx.py.calls:
-        if call.method == "log_model" and call.qualname.startswith("mlflow."):
+    for call in ctx.calls_by_method.get("log_model", ()):
+        if call.qualname.startswith("mlflow."):
             sig = call.kw("signature")
             if sig is not None and not (isinstance(sig, Expr) and sig.kind == "constant"):
                 ev.add("model_signature", "mlflow", ctx.py.path, call.line, "log_model(signature=...)", call.cell)
@@ -587,7 +619,7 @@ def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> Non
     for ctx in index.contexts.values():
         if ctx.py.is_test:
             continue
-        for call in ctx.py.calls:
+        for call in ctx.calls_by_root.get("bentoml", ()):
             if call.qualname.startswith("bentoml.io.") and (call.has_kw("pydantic_model") or call.has_kw("schema")):
                 ev.add("input_validation", "bentoml", ctx.py.path, call.line, call.qualname, call.cell)
                 model = call.kw("pydantic_model")
@@ -680,8 +712,8 @@ def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> 
     for ctx in index.contexts.values():
         if ctx.py.is_test:
             continue
-        for call in ctx.py.calls:
-            if call.qualname.rsplit(".", 1)[-1] == "DataCaptureConfig" and call.qualname.startswith("sagemaker"):
+        for call in ctx.calls_by_method.get("DataCaptureConfig", ()):
+            if call.qualname.startswith("sagemaker"):
                 ev.add("prediction_logging", "", ctx.py.path, call.line, "SageMaker data capture", call.cell)
 
 
@@ -712,7 +744,7 @@ def _trains(ctx: FileContext) -> bool:
     """Does this file (a DAG, flow or scheduling script) start training? Training calls, or a task, job,
     image, callable, function or imported name that says train."""
     py = ctx.py
-    if _TRAIN_WORD.search(py.path.rsplit("/", 1)[-1]) or training_calls(py, ctx):
+    if _TRAIN_WORD.search(py.path.rsplit("/", 1)[-1]) or training_calls(ctx):
         return True
     if any(_TRAIN_WORD.search(fn.name) for fn in py.functions):
         return True
@@ -800,9 +832,9 @@ def _url_text(value: Any) -> str:
 
 def _webhook_alerts(ctx: FileContext, ev: Evidence) -> None:
     """``requests.post(SLACK_WEBHOOK_URL, ...)``: code that posts to Slack, PagerDuty, Opsgenie..."""
-    for call in ctx.py.calls:
+    for call in ctx.calls_among(ctx.calls_by_name, _HTTP_POST):
         name = ctx.effective(call)
-        if name not in _HTTP_POST or not _ALERT_PLACE.search(f"{ctx.py.path} {call.scope}"):
+        if not _ALERT_PLACE.search(f"{ctx.py.path} {call.scope}"):
             continue
         url = _url_text(call.args[0] if call.args else call.kw("url"))
         for tool, pattern in _ALERT_TARGETS:
@@ -811,13 +843,21 @@ def _webhook_alerts(ctx: FileContext, ev: Evidence) -> None:
                 break
 
 
-def training_calls(py: PyFile, ctx: FileContext) -> list[Call]:
-    """Calls that fit a model: ``.fit``/``.train`` on model-like objects, trainers, boosting ``train``."""
+def training_calls(ctx: FileContext) -> list[Call]:
+    """Calls that fit a model: ``.fit``/``.train`` on model-like objects, trainers, boosting ``train``.
+
+    Memoized per file (detection, scheduling and several rules ask); callers must not modify the list.
+    """
+    found = ctx.__dict__.get("_training_calls")
+    if found is None:
+        found = ctx.__dict__["_training_calls"] = _training_calls(ctx)
+    return found
+
+
+def _training_calls(ctx: FileContext) -> list[Call]:
     out = []
-    for call in py.calls:
-        m = call.method
-        if m not in _TRAIN_METHODS:
-            continue
+    for call in ctx.calls_among(ctx.calls_by_method, _TRAIN_METHODS):
+        m = call.qualname.rpartition(".")[2]
         name = ctx.effective(call)
         if m in ("fit", "fit_generator") and not re.search(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer|"
                                                              r"tokenizer|pca|normali[sz]er", name):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..facts import Call, Expr, Facts, Function, PyFile
 from .matcher import normalize_qualname
@@ -83,7 +83,71 @@ class FileContext:
 
     @cached_property
     def _effective(self) -> dict[int, str]:
-        return {}
+        return dict(zip(map(id, self.py.calls), self.call_names))
+
+    @cached_property
+    def call_names(self) -> list[str]:
+        """``effective`` of every call, aligned with ``py.calls``: one pass instead of a lookup per call."""
+        types = self.var_types
+        # effective_name leaves the qualname as it is unless it holds "()" or the receiver has a known type
+        return [effective_name(call, types) if "()" in call.qualname or call.receiver in types else call.qualname
+                for call in self.py.calls]
+
+    @cached_property
+    def calls_by_method(self) -> dict[str, list[Call]]:
+        """Calls grouped by method name (``Call.method``), each list in file order."""
+        out: dict[str, list[Call]] = {}
+        for call in self.py.calls:
+            out.setdefault(call.qualname.rpartition(".")[2], []).append(call)
+        return out
+
+    @cached_property
+    def calls_by_root(self) -> dict[str, list[Call]]:
+        """Calls grouped by the first segment of their qualname (``torch`` in ``torch.load``), in file order."""
+        out: dict[str, list[Call]] = {}
+        for call in self.py.calls:
+            out.setdefault(call.qualname.partition(".")[0], []).append(call)
+        return out
+
+    @cached_property
+    def calls_by_name(self) -> dict[str, list[Call]]:
+        """Calls grouped by effective name, each list in file order."""
+        out: dict[str, list[Call]] = {}
+        for call, name in zip(self.py.calls, self.call_names):
+            out.setdefault(name, []).append(call)
+        return out
+
+    @cached_property
+    def calls_by_keyword(self) -> dict[str, list[Call]]:
+        """Calls grouped by the keyword arguments they pass (``has_kw``), each list in file order."""
+        out: dict[str, list[Call]] = {}
+        for call in self.py.calls:
+            for key, _ in call.kwargs:
+                calls = out.setdefault(key, [])
+                if not calls or calls[-1] is not call:  # a keyword repeated in one call lists it once
+                    calls.append(call)
+        return out
+
+    def calls_among(self, groups: dict[str, list[Call]], keys: Iterable[str]) -> list[Call]:
+        """Calls of ``groups`` (``calls_by_method``, ``calls_by_name``, ...) under any of ``keys``, in file order:
+        the same list a scan of ``py.calls`` filtered on membership in ``keys`` gives, at the cost of a few
+        dictionary lookups."""
+        return self.in_order([calls for key in keys if (calls := groups.get(key))])
+
+    def in_order(self, lists: list[list[Call]]) -> list[Call]:
+        """The calls of several groups merged in file order, each once."""
+        lists = [calls for calls in lists if calls]
+        if not lists:
+            return []
+        if len(lists) == 1:
+            return list(lists[0])
+        position = self._positions
+        calls = self.py.calls
+        return [calls[i] for i in sorted({position[id(c)] for group in lists for c in group})]
+
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        return {id(call): i for i, call in enumerate(self.py.calls)}
 
 
 def effective_name(call: Call, var_types: dict[str, str]) -> str:
@@ -145,8 +209,30 @@ class RepoIndex:
                     out[name] = py.path
         return out
 
+    @cached_property
+    def module_roots(self) -> frozenset[str]:
+        """First segments of every name in ``modules``: a dotted name with another root names no module here."""
+        return frozenset(name.split(".", 1)[0] for name in self.modules)
+
     def resolve_function(self, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
-        """The repository function a call lands in: same file, ``self.method``, or an imported module."""
+        """The repository function a call lands in: same file, ``self.method``, or an imported module.
+
+        The answer depends only on the called name and, for ``self.m()`` / ``cls.m()``, on the class, so it
+        is memoized per file under that key: detectors and several rules follow the same calls, and names
+        repeat (``self.assertEqual``, ``torch.cat``).
+        """
+        memo = ctx.__dict__.get("_resolved")
+        if memo is None:
+            memo = ctx.__dict__["_resolved"] = {}
+        name = call.qualname
+        head = name.rpartition(".")[0]
+        key = (name, call.scope.split(".")[0]) if head == "self" or head == "cls" else name
+        if key in memo:
+            return memo[key]
+        found = memo[key] = self._resolve_function(ctx, call)
+        return found
+
+    def _resolve_function(self, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
         name = call.qualname
         if "." not in name:
             fn = ctx.functions.get(name)
@@ -166,6 +252,8 @@ class RepoIndex:
         if qual.startswith("."):
             qual = absolute_module(ctx.py.path, qual)
         parts = qual.split(".")
+        if parts[0] not in self.module_roots:
+            return None
         for cut in range(len(parts) - 1, 0, -1):
             path = self.modules.get(".".join(parts[:cut]))
             if path is None:

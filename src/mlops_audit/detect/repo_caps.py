@@ -23,11 +23,12 @@ _NON_RUNTIME_REQ = re.compile(r"(?i)(^|/|[-_.])(dev|test|tests|testing|lint|docs
 
 
 def is_model_file(path: str) -> bool:
-    p = PurePosixPath(path)
-    suffix = p.suffix.lower()
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # PurePosixPath.suffix, without the object
     if suffix in _MODEL_EXT:
         return True
-    return suffix == ".bin" and bool(_BIN_WEIGHTS.search(p.name))
+    return suffix == ".bin" and bool(_BIN_WEIGHTS.search(name))
 
 
 def dvc_outputs(facts: Facts) -> set[str]:

@@ -164,6 +164,7 @@ _UNTYPED = {
     "tensorboardX": ({"add_scalar": "metrics", "add_scalars": "metrics", "add_hparams": "params"},
                      re.compile(r"(?i)writer|tb|summary|logger")),
 }
+_UNTYPED_METHODS = frozenset(m for methods, _ in _UNTYPED.values() for m in methods)
 _TRACKER_CTOR_ROOTS = {"wandb": "wandb", "mlflow": "mlflow", "dvclive": "dvclive", "torch": "tensorboard",
                        "tensorboardX": "tensorboard"}
 
@@ -177,7 +178,9 @@ def _lit_keys(value: Any) -> list[str]:
 
 def tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:
     """What a single call logs, if anything (memoized per call site)."""
-    cache = ctx.__dict__.setdefault("_training_uses", {})
+    cache = ctx.__dict__.get("_training_uses")
+    if cache is None:
+        cache = ctx.__dict__["_training_uses"] = {}
     hit = cache.get(id(call))
     if hit is not None and hit[0] is call:
         return hit[1]
@@ -231,7 +234,9 @@ def _tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) ->
                                        f"Accelerator(log_with={tool!r})", call.cell, explicit=False))
     if out or "." not in call.qualname:
         return out
-    method = call.method
+    method = call.qualname.rpartition(".")[2]
+    if method not in _UNTYPED_METHODS:
+        return out
     recv = call.receiver or call.qualname.split(".", 1)[0]
     for root, (methods, recv_pat) in _UNTYPED.items():
         if root in imported_roots and method in methods and recv and recv_pat.search(recv) \

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from ..facts import Call, ConfigDoc, Expr, Facts, Function, Ref
-from .calls import DEPTH, Reached, calls_in, effective, lookup, resolve, walk_from
+from .calls import DEPTH, Reached, calls_in, effective, targets, walk_from
 from .context import FileContext, RepoIndex
 from .matcher import normalize_qualname
 from .run_tracking import (
@@ -61,8 +61,8 @@ def fit_kind(ctx: FileContext, call: Call, scope_calls: Iterable[Call] = ()) -> 
     ``model.train()`` without arguments is PyTorch's mode switch, not fitting;
     ``loss.backward()`` counts only with an optimizer step in the same function.
     """
-    m = call.method
-    if m not in ("fit", "fit_generator", "train", "backward", "learn"):
+    m = call.qualname.rpartition(".")[2]
+    if m not in _FIT_METHODS:
         return None
     name = effective(ctx, call)
     if name.startswith(_NOT_FIT_ROOTS):
@@ -180,10 +180,13 @@ def _repo_imported_paths(index: RepoIndex) -> set[str]:
 
 
 def _decorated(fn: Function, patterns: tuple[str, ...], ctx: FileContext) -> bool:
+    if not fn.decorators:
+        return False
+    prefixes = tuple(p + "." for p in patterns)
     for d in fn.decorators:
         name = normalize_qualname(d.qualname)
         obj, _, meth = name.rpartition(".")
-        if name in patterns or any(name.startswith(p + ".") for p in patterns):
+        if name in patterns or name.startswith(prefixes):
             return True
         if obj in ctx.var_types and f"{ctx.var_types[obj]}.{meth}" in patterns:
             return True
@@ -223,45 +226,94 @@ def _entry_candidates(index: RepoIndex, routes: list[Route]
 
 
 def _targets_of(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
-    out = []
-    t = resolve(index, ctx, call)
-    if t is not None:
-        out.append(t)
-    for arg in (*call.args, *(v for _, v in call.kwargs)):
-        if isinstance(arg, Ref):
-            t = lookup(index, ctx, arg.qualname)
-            if t is not None:
-                out.append(t)
-    return [t for t in out if not t[0].py.is_test]
+    return [t for t in targets(index, ctx, call) if not t[0].py.is_test]
 
 
 def _fits_within(index: RepoIndex, ctx: FileContext, fn: Function, depth: int,
-                 memo: dict[tuple[str, str, int], bool]) -> bool:
-    """Whether ``fn`` or a repository function it calls (``depth`` more levels) fits a model."""
+                 memo: dict[tuple[str, str, int], bool], fit_names: frozenset[str] | None) -> bool:
+    """Whether ``fn`` or a repository function it calls (``depth`` more levels) fits a model.
+
+    One level above the bottom only functions that fit themselves count, so only calls that can land in
+    one (``_may_land_in``) are resolved there: the widest level of the search costs little.
+    """
     key = (ctx.py.path, fn.qualname, depth)
     if key in memo:
         return memo[key]
     memo[key] = False  # cycles
-    calls = calls_in(ctx, fn)
-    found = _any_fit(ctx, calls) or (depth > 0 and any(
-        _fits_within(index, t_ctx, t_fn, depth - 1, memo)
-        for call in calls for t_ctx, t_fn in _targets_of(index, ctx, call)))
+    found = _fn_fits(ctx, fn) or (depth > 0 and any(
+        _fits_within(index, t_ctx, t_fn, depth - 1, memo, fit_names)
+        for call in calls_in(ctx, fn) if depth > 1 or _may_land_in(call, fit_names)
+        for t_ctx, t_fn in _targets_of(index, ctx, call)))
     memo[key] = found
     return found
 
 
+def _fit_names(index: RepoIndex) -> frozenset[str] | None:
+    """The last segments of the qualified names of functions that fit a model themselves (``_fn_fits``), and
+    the class of such an ``__init__``; None when a module-level function named ``__init__`` fits."""
+    names: set[str] = set()
+    for ctx in index.contexts.values():
+        if ctx.py.is_test:
+            continue  # test functions are never followed into (_targets_of)
+        for scope in _fitting_scopes(ctx):
+            parts = scope.split(".")
+            for i in range(1, len(parts) + 1):
+                if ".".join(parts[:i]) not in ctx.functions:
+                    continue
+                if i == 1 and parts[0] == "__init__":
+                    return None
+                names.add(parts[i - 1])
+                if parts[i - 1] == "__init__":
+                    names.add(parts[i - 2])
+    return frozenset(names)
+
+
+def _may_land_in(call: Call, names: frozenset[str] | None) -> bool:
+    """Whether a target of ``call`` (``targets``) can be a function named in ``names`` (``_fit_names``).
+
+    Every way ``targets`` finds a function keeps a name segment: the function's last segment is the last
+    segment of the called name once ``()`` is dropped (typing a receiver replaces only its head), or of a
+    name passed as an argument; a constructor's ``__init__`` follows its class's segment.
+    """
+    if names is None or normalize_qualname(call.qualname).rpartition(".")[2] in names:
+        return True
+    return any(isinstance(arg, Ref) and arg.qualname.rpartition(".")[2] in names
+               for arg in (*call.args, *(v for _, v in call.kwargs)))
+
+
+def _fn_fits(ctx: FileContext, fn: Function) -> bool:
+    """``_any_fit`` over ``calls_in(ctx, fn)``, answered from the scopes of the file's fitting calls."""
+    scopes = _fitting_scopes(ctx)
+    if not scopes:
+        return False
+    prefix = fn.qualname + "."
+    return any(s == fn.qualname or s.startswith(prefix) for s in scopes)
+
+
+def _fitting_scopes(ctx: FileContext) -> frozenset[str]:
+    """Scopes of the calls that fit a model in this file (computed once per file; most files have none)."""
+    scopes = ctx.__dict__.get("_training_fit_scopes")
+    if scopes is None:
+        scopes = ctx.__dict__["_training_fit_scopes"] = frozenset(
+            c.scope for c in ctx.calls_among(ctx.calls_by_method, _FIT_METHODS)
+            if fit_kind(ctx, c, ctx.calls_by_scope.get(c.scope, ())))
+    return scopes
+
+
 def _any_fit(ctx: FileContext, calls: list[Call]) -> bool:
     for call in calls:
-        if call.method in _FIT_METHODS and fit_kind(ctx, call, ctx.calls_by_scope.get(call.scope, ())):
+        if call.qualname.rpartition(".")[2] in _FIT_METHODS and fit_kind(ctx, call,
+                                                                           ctx.calls_by_scope.get(call.scope, ())):
             return True
     return False
 
 
-def _may_fit(index: RepoIndex, ctx: FileContext, start: list[Call], memo: dict[tuple[str, str, int], bool]) -> bool:
+def _may_fit(index: RepoIndex, ctx: FileContext, start: list[Call], memo: dict[tuple[str, str, int], bool],
+             fit_names: frozenset[str] | None) -> bool:
     """Cheap, memoized pre-check before the full walk of a candidate entry point."""
     if _any_fit(ctx, start):
         return True
-    return any(_fits_within(index, t_ctx, t_fn, DEPTH - 1, memo)
+    return any(_fits_within(index, t_ctx, t_fn, DEPTH - 1, memo, fit_names)
                for call in start for t_ctx, t_fn in _targets_of(index, ctx, call))
 
 
@@ -292,8 +344,9 @@ def _training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> Train
     mlproject = mlproject_scripts(facts)
     computed: list[tuple[EntryPoint, FileContext, str]] = []
     memo: dict[tuple[str, str, int], bool] = {}
+    fit_names = _fit_names(index)
     for ctx, kind, label, fn_name, line, start in _entry_candidates(index, routes):
-        if not _may_fit(index, ctx, start, memo):
+        if not _may_fit(index, ctx, start, memo, fit_names):
             continue  # nothing within reach fits a model: skip the full walk
         seen: set[tuple[str, str]] = set()
         if fn_name != "<module>":
@@ -331,7 +384,6 @@ def _training_view(facts: Facts, index: RepoIndex, routes: list[Route]) -> Train
 def _imported_module_calls(index: RepoIndex, ctx: FileContext) -> list[Reached]:
     """Module-level tracker calls of imported repository modules (``mlflow.autolog()`` in a config module)."""
     out: list[Reached] = []
-    roots = TRACKER_ROOTS
     modules = index.modules
     for imp in ctx.py.imports:
         mod = imp.module.lstrip(".")
@@ -341,10 +393,19 @@ def _imported_module_calls(index: RepoIndex, ctx: FileContext) -> list[Reached]:
         other = index.contexts.get(path)
         if other is None or other.py.is_test:
             continue
-        for call in other.calls_by_scope.get("<module>", []):
-            if call.qualname.split(".", 1)[0] in roots:
-                out.append(Reached(path, call, ("<import>",), call))
+        out.extend(_module_tracker_calls(other))
     return out
+
+
+def _module_tracker_calls(ctx: FileContext) -> list[Reached]:
+    """Module-level calls into a tracker's package, as reached through an import (memoized per file: the
+    same modules are imported by many entry points)."""
+    found = ctx.__dict__.get("_training_module_tracker_calls")
+    if found is None:
+        found = ctx.__dict__["_training_module_tracker_calls"] = [
+            Reached(ctx.py.path, call, ("<import>",), call) for call in ctx.calls_by_scope.get("<module>", [])
+            if call.qualname.split(".", 1)[0] in TRACKER_ROOTS]
+    return found
 
 
 def _attach_tracking(entry: EntryPoint, index: RepoIndex, facts: Facts, cfg_tracking: list[TrackingUse],
@@ -357,9 +418,10 @@ def _attach_tracking(entry: EntryPoint, index: RepoIndex, facts: Facts, cfg_trac
         if roots is None:
             roots = roots_cache[r.path] = imported_roots(ctx.py)
         entry.tracking.extend(tracking_uses_of(ctx, r.call, roots))
-        name = effective(ctx, r.call)
-        if name in ("hydra.utils.instantiate", "hydra.utils.call") or name.endswith("hydra.main"):
-            hydra = True
+        # typing a receiver keeps the method, so the name without "()" must end like Hydra's: a cheap pre-test
+        if not hydra and normalize_qualname(r.call.qualname).endswith(("instantiate", "call", "main")):
+            name = effective(ctx, r.call)
+            hydra = name in ("hydra.utils.instantiate", "hydra.utils.call") or name.endswith("hydra.main")
     # framework integrations that log by default
     for f in entry.fits:
         integ = _fit_integration(index, index.contexts[f.path], f, entry)

@@ -66,7 +66,7 @@ def render(report: Report, **_: object) -> str:
     except ImportError as exc:  # pragma: no cover - depends on the installation
         from ..config import ConfigError
 
-        raise ConfigError("--format html needs jinja2: pip install 'mlops-audit[html]'") from exc
+        raise ConfigError("--format html needs jinja2: pip install 'jinja2>=3.1' (a core dependency: reinstall mlops-audit)") from exc
     env = jinja2.Environment(loader=jinja2.PackageLoader("mlops_audit.render", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)

@@ -20,7 +20,9 @@ Three questions, answered over facts only:
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 from ..detect.code_caps import call_matches
@@ -59,6 +61,9 @@ _STRING_EXPRS = frozenset({"fstring", "concat", "format", "binop", "boolop", "if
 _TEMPLATE_NAME = re.compile(r"(?i)prompt|template|instruction")
 _PROMPT_VAR = re.compile(r"(?i)prompt|messages")
 _HELPER_NAME = re.compile(r"(?i)prompt|message")
+# every value Flow._source_of accepts starts like _SOURCE_HEADS or is a call whose name ends like _SOURCE_ENDS
+_SOURCE_HEADS = ("sys.argv", "flask.request", "quart.request")
+_SOURCE_ENDS = ("input", "parse_args", "parse_known_args", "text_area", "prompt", "ask", "read", "readline")
 _EXCLUDED_PARAM_TYPES = ("BackgroundTasks", "Session", "AsyncSession", "Response", "Depends")
 
 
@@ -109,8 +114,10 @@ def _root(name: str) -> str:
     return name.split(".", 1)[0]
 
 
+@lru_cache(maxsize=16384)
 def is_llm_type(qualname: str) -> bool:
-    """True when ``qualname`` (a constructor, or a chain from one) matches an llm_usage signature."""
+    """True when ``qualname`` (a constructor, or a chain from one) matches an llm_usage signature.
+    Cached: a pure function of the name over the static signature tables, asked for the same names often."""
     if not qualname or _NOT_PROMPT_API.search(qualname):
         return False
     parts = qualname.split(".")
@@ -159,14 +166,15 @@ def object_type(index: RepoIndex, ctx: FileContext, dotted: str) -> str:
 def llm_call(index: RepoIndex, ctx: FileContext, call: Call) -> str:
     """The resolved name of an LLM call that sends a prompt, or ""."""
     name = call.qualname
+    dotted = "." in name
+    head, _, method = name.rpartition(".")
+    if dotted and method not in LLM_METHODS:
+        return ""  # the common case, decided before the regular expression
     if _NOT_PROMPT_API.search(name):
         return ""
-    if "." not in name:  # calling the object itself: llm(prompt)
+    if not dotted:  # calling the object itself: llm(prompt)
         t = type_of(ctx, name)
         return t if t and is_llm_type(t) and not _is_bedrock_misuse(t, "") else ""
-    head, _, method = name.rpartition(".")
-    if method not in LLM_METHODS:
-        return ""
     eff = ctx.effective(call)
     if is_llm_type(eff) and not _is_bedrock_misuse(eff, method):
         return eff
@@ -287,7 +295,8 @@ class Flow:
         return (other, fn) if other is not None and fn is not None else None
 
     # taint ------------------------------------------------------------------
-    def _source_of(self, value: Any, view: _View) -> str:
+    @staticmethod
+    def _source_of(value: Any) -> str:
         """A description when ``value`` reads user input directly, else ""."""
         if isinstance(value, Ref):
             q = value.qualname
@@ -335,7 +344,9 @@ class Flow:
 
     def value_taint(self, value: Any, names: dict[str, str], view: _View) -> str:
         """Origin of the user input ``value`` carries, or "" (calls other than string methods stop taint)."""
-        src = self._source_of(value, view)
+        if not isinstance(value, (Ref, Expr)):
+            return ""  # a literal
+        src = self._source_of(value)
         if src:
             return src
         if isinstance(value, Ref):
@@ -387,25 +398,34 @@ class Flow:
                 for fn, kind in _cli_functions(ctx, imported):
                     for p in _input_params(fn):
                         seeds.append((path, fn.qualname, p, f"{kind} parameter `{p}`"))
-            view = None
             for a in py.assigns:
-                if isinstance(a.value, (Ref, Expr)):
-                    view = view or self.view(path)
-                    src = self._source_of(a.value, view)
-                    if src:
-                        label = (f"command-line arguments parsed into `{a.target}`"
-                                 if src == "command-line arguments" else src)
-                        seeds.append((path, a.scope, a.target, label))
+                value = a.value
+                # cheap tests first: what _source_of accepts names sys.argv or a request object, or calls
+                # something whose name ends like input(), parse_args(), Prompt.ask(), sys.stdin.readline()
+                if isinstance(value, Ref):
+                    if not value.qualname.startswith(_SOURCE_HEADS):
+                        continue
+                elif not (isinstance(value, Expr) and value.callee and (
+                        value.callee.startswith(_SOURCE_HEADS)
+                        or (value.kind == "call" and value.callee.endswith(_SOURCE_ENDS)))):
+                    continue
+                src = self._source_of(value)
+                if src:
+                    label = (f"command-line arguments parsed into `{a.target}`"
+                             if src == "command-line arguments" else src)
+                    seeds.append((path, a.scope, a.target, label))
         return seeds
 
     def _run(self) -> None:
-        work: list[tuple[str, str]] = []
+        work: deque[tuple[str, str]] = deque()
+        queued: set[tuple[str, str]] = set()  # what ``work`` holds, for a constant-time membership test
 
         def add(path: str, scope: str, name: str, origin: str) -> None:
             names = self.tainted.setdefault((path, scope), {})
             if name not in names:
                 names[name] = origin
-                if (path, scope) not in work:
+                if (path, scope) not in queued:
+                    queued.add((path, scope))
                     work.append((path, scope))
 
         for path, scope, name, origin in self._seed():
@@ -413,7 +433,8 @@ class Flow:
         budget = 4000
         while work and budget:
             budget -= 1
-            path, scope = work.pop(0)
+            path, scope = work.popleft()
+            queued.discard((path, scope))
             view = self.view(path)
             names = self.tainted[(path, scope)]
             assigns = view.assigns.get(scope, [])
@@ -436,12 +457,15 @@ class Flow:
 
     def _tainted_params(self, view: _View, call: Call, names: dict[str, str]
                         ) -> Iterator[tuple[tuple[str, str, str], str]]:
+        if not call.args and not call.kwargs:
+            return
+        # most calls lead outside the repository: that (memoized) test is cheaper than judging every argument
+        target = self.resolve(view.ctx, call)
+        if target is None:
+            return
         taints = [(i, self.value_taint(v, names, view)) for i, v in enumerate(call.args)]
         ktaints = [(k, self.value_taint(v, names, view)) for k, v in call.kwargs]
         if not any(t for _, t in taints) and not any(t for _, t in ktaints):
-            return
-        target = self.resolve(view.ctx, call)
-        if target is None:
             return
         tctx, fn = target
         params = _positional(fn)
@@ -501,7 +525,8 @@ class Flow:
 
     def _template_builds(self, path: str, scope: str, names: dict[str, str], view: _View) -> Iterator[Build]:
         for call in view.ctx.calls_by_scope.get(scope, ()):
-            if call.method not in ("format", "format_prompt", "format_messages", "render") or call.star_kwargs:
+            if call.qualname.rpartition(".")[2] not in ("format", "format_prompt", "format_messages", "render") \
+                    or call.star_kwargs:
                 continue
             values = list(call.args) + [v for _, v in call.kwargs]
             hit = [self.value_taint(v, names, view) for v in values]
@@ -526,6 +551,10 @@ class Flow:
     def _helper_builds(self, path: str, scope: str, names: dict[str, str], view: _View) -> Iterator[Build]:
         """``p = build_prompt(question)`` where the helper returns an expression it builds in ``return``."""
         for call in view.ctx.calls_by_scope.get(scope, ()):
+            # the helper's name is the last part of the called name, so a call whose name has no
+            # prompt/message in it cannot land in one
+            if not call.args and not call.kwargs or not _HELPER_NAME.search(call.qualname):
+                continue
             values = list(call.args) + [v for _, v in call.kwargs]
             hit = [self.value_taint(v, names, view) for v in values]
             if not any(hit):
@@ -574,7 +603,9 @@ class Flow:
                 yield Build(path, scope, a.line, "message", used, origin, target=a.target, cell=a.cell,
                             inline_role_safe=all(safe(o, False) for o in occ))
         for call in view.ctx.calls_by_scope.get(scope, ()):
-            values = [v for v in list(call.args) + [v for _, v in call.kwargs]
+            if not call.args and not call.kwargs:
+                continue
+            values = [v for v in (*call.args, *(v for _, v in call.kwargs))
                       if isinstance(v, tuple) or (isinstance(v, Expr) and v.kind == "dict")]
             if not values:
                 continue

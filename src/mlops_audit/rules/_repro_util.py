@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from ..detect.code_caps import training_calls
 from ..detect.context import FileContext
@@ -32,9 +32,9 @@ REACH_DEPTH = 3
 _MAX_REACHED = 20000
 
 
-@dataclass(frozen=True)
-class Reached:
-    """A call reached from an entry point: where it is, and the call in the entry file that led to it."""
+class Reached(NamedTuple):
+    """A call reached from an entry point: where it is, and the call in the entry file that led to it.
+    (A named tuple: entry points reach tens of thousands of calls, and a frozen dataclass is slow to build.)"""
 
     ctx: FileContext
     call: Call
@@ -116,7 +116,7 @@ def _training_ids(rctx: "RuleContext") -> dict[str, set[tuple[int, str, int | No
     def compute() -> dict[str, set[tuple[int, str, int | None]]]:
         out: dict[str, set[tuple[int, str, int | None]]] = {}
         for fc in all_code_units(rctx):
-            calls = training_calls(fc.py, fc)
+            calls = training_calls(fc)
             if calls:
                 out[fc.py.path] = {(c.line, c.qualname, c.cell) for c in calls}
         return out
@@ -124,12 +124,28 @@ def _training_ids(rctx: "RuleContext") -> dict[str, set[tuple[int, str, int | No
 
 
 def _fn_calls(fc: FileContext, qualname: str) -> list[Call]:
-    out = list(fc.calls_by_scope.get(qualname, ()))
-    prefix = qualname + "."
-    for scope, calls in fc.calls_by_scope.items():
-        if scope.startswith(prefix):
-            out.extend(calls)
+    """Calls of a function, then of the functions nested in it (memoized per file; do not modify)."""
+    memo = fc.__dict__.get("_repro_fn_calls")
+    if memo is None:
+        memo = fc.__dict__["_repro_fn_calls"] = {}
+    out = memo.get(qualname)
+    if out is None:
+        out = memo[qualname] = list(fc.calls_by_scope.get(qualname, ()))
+        for scope in _nested_scopes(fc).get(qualname, ()):
+            out.extend(fc.calls_by_scope[scope])
     return out
+
+
+def _nested_scopes(fc: FileContext) -> dict[str, list[str]]:
+    """Scope -> the scopes nested in it, in ``calls_by_scope`` order (built once per file)."""
+    nested = fc.__dict__.get("_repro_nested_scopes")
+    if nested is None:
+        nested = fc.__dict__["_repro_nested_scopes"] = {}
+        for scope in fc.calls_by_scope:
+            parts = scope.split(".")
+            for i in range(1, len(parts)):
+                nested.setdefault(".".join(parts[:i]), []).append(scope)
+    return nested
 
 
 def _reach(rctx: "RuleContext", fc: FileContext) -> list[Reached]:
@@ -173,7 +189,7 @@ def entry_points(rctx: "RuleContext") -> list[EntryPoint]:
         for fc in all_code_units(rctx):
             py = fc.py
             is_nb = py.path in notebooks
-            module_training = any(c.scope == "<module>" for c in training_calls(py, fc)) if py.path in training \
+            module_training = any(c.scope == "<module>" for c in training_calls(fc)) if py.path in training \
                 else False
             if not (is_nb or py.has_main or module_training):
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 from ..detect.context import FileContext, RepoIndex
@@ -550,21 +551,28 @@ def command_text(value: Any) -> str:
     return ""
 
 
-@dataclass
 class CallIndex:
-    """Non-test calls indexed once per audit, so rules look up the few names they need."""
+    """Non-test calls looked up by method, root or qualified name, so rules fetch the few names they need.
 
-    by_method: dict[str, list[tuple[FileContext, Call]]]
-    by_root: dict[str, list[tuple[FileContext, Call]]]
-    by_qualname: dict[str, list[tuple[FileContext, Call]]]
+    Method and root lookups go through each file's own groups (``FileContext.calls_by_method``,
+    ``calls_by_root``, shared with detection);
+    the repository-wide table by qualified name is built on first use only.
+    """
+
+    def __init__(self, contexts: list[FileContext]) -> None:
+        self._contexts = contexts
 
     def method(self, *names: str) -> Iterator[tuple[FileContext, Call]]:
         for n in names:
-            yield from self.by_method.get(n, ())
+            for c in self._contexts:
+                for call in c.calls_by_method.get(n, ()):
+                    yield c, call
 
     def root(self, *names: str) -> Iterator[tuple[FileContext, Call]]:
         for n in names:
-            yield from self.by_root.get(n, ())
+            for c in self._contexts:
+                for call in c.calls_by_root.get(n, ()):
+                    yield c, call
 
     def qualnames(self, pattern: "re.Pattern[str]") -> Iterator[tuple[FileContext, Call]]:
         """Calls whose qualified name matches ``pattern`` (tested once per distinct name)."""
@@ -572,20 +580,19 @@ class CallIndex:
             if pattern.search(q):
                 yield from calls
 
+    def has_root(self, name: str) -> bool:
+        return any(name in c.calls_by_root for c in self._contexts)
+
+    @cached_property
+    def by_qualname(self) -> dict[str, list[tuple[FileContext, Call]]]:
+        out: dict[str, list[tuple[FileContext, Call]]] = {}
+        for c in self._contexts:
+            for call in c.py.calls:
+                out.setdefault(call.qualname, []).append((c, call))
+        return out
+
 
 def call_index(ctx: RuleContext) -> CallIndex:
     def compute() -> CallIndex:
-        by_method: dict[str, list[tuple[FileContext, Call]]] = {}
-        by_root: dict[str, list[tuple[FileContext, Call]]] = {}
-        by_qualname: dict[str, list[tuple[FileContext, Call]]] = {}
-        for c in ctx.detection.index.contexts.values():
-            if c.py.is_test:
-                continue
-            for call in c.py.calls:
-                q = call.qualname
-                item = (c, call)
-                by_qualname.setdefault(q, []).append(item)
-                by_method.setdefault(q.rsplit(".", 1)[-1], []).append(item)
-                by_root.setdefault(q.split(".", 1)[0], []).append(item)
-        return CallIndex(by_method, by_root, by_qualname)
+        return CallIndex([c for c in ctx.detection.index.contexts.values() if not c.py.is_test])
     return ctx.memo("serving_call_index", compute)  # type: ignore[return-value]

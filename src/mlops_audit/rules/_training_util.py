@@ -122,9 +122,7 @@ def model_saves(ctx: RuleContext) -> list[Site]:
         out: list[Site] = []
         for fctx in code_contexts(ctx):
             fitted: set[str] | None = None
-            for call in fctx.py.calls:
-                if call.method not in _SAVE_PREFILTER:
-                    continue
+            for call in fctx.calls_among(fctx.calls_by_method, _SAVE_PREFILTER):
                 if fitted is None:
                     fitted = _fit_receivers(fctx)
                 name = effective(fctx, call)
@@ -204,9 +202,7 @@ def registry_sites(ctx: RuleContext) -> list[Site]:
     def compute() -> list[Site]:
         out: list[Site] = []
         for fctx in code_contexts(ctx):
-            for call in fctx.py.calls:
-                if call.method not in _REGISTRY_METHODS:
-                    continue
+            for call in fctx.calls_among(fctx.calls_by_method, _REGISTRY_METHODS):
                 name = effective(fctx, call)
                 if any(cap == "model_registry" for cap, _ in CALL_INDEX.match(name)):
                     out.append(Site(fctx.py.path, call, name))
@@ -229,9 +225,7 @@ def promotion_sites(ctx: RuleContext) -> list[Site]:
     def compute() -> list[Site]:
         out: list[Site] = []
         for fctx in code_contexts(ctx):
-            for call in fctx.py.calls:
-                if call.method not in _PROMOTION_METHODS:
-                    continue
+            for call in fctx.calls_among(fctx.calls_by_method, _PROMOTION_METHODS):
                 name = effective(fctx, call)
                 if _PROMOTION.search(name) and (name.startswith(("mlflow", "zenml", "wandb", "sagemaker", "boto3"))
                                                 or call.method in ("transition_model_version_stage",

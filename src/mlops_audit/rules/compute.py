@@ -45,10 +45,12 @@ _DDP = ("torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distribu
 def data_parallel_instead_of_ddp(ctx: RuleContext) -> Iterator[Hit]:
     """Every DataParallel construction in non-test code (aliases resolved by import)."""
     for fc in all_code_units(ctx):
-        has_ddp = any(fc.effective(c) in _DDP for c in fc.py.calls)
-        for call in fc.py.calls:
-            if fc.effective(call) not in _DATA_PARALLEL:
-                continue
+        by_name = fc.calls_by_name
+        calls = fc.calls_among(by_name, _DATA_PARALLEL)
+        if not calls:
+            continue
+        has_ddp = any(name in by_name for name in _DDP)
+        for call in calls:
             loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
             note = " (as the fallback beside DistributedDataParallel)" if has_ddp else ""
             yield Hit(fc.py.path, call.line, cell=call.cell, key=f"data-parallel:{call.scope}",
@@ -62,7 +64,7 @@ _EMPTY_CACHE = ("torch.cuda.empty_cache", "torch.cuda.memory.empty_cache")
 
 def _backward_scopes(fc: Any) -> set[str]:
     """Functions that run a backward pass (the training loop lives there)."""
-    return {c.scope for c in fc.py.calls if c.method == "backward" and c.receiver}
+    return {c.scope for c in fc.calls_by_method.get("backward", ()) if c.receiver}
 
 
 @rule(id="CMP002", name="empty-cache-oom-remedy", area="compute", severity=Severity.LOW,
@@ -83,7 +85,7 @@ def _backward_scopes(fc: Any) -> set[str]:
 def empty_cache_oom_remedy(ctx: RuleContext) -> Iterator[Hit]:
     """Every torch.cuda.empty_cache() in non-test code; MEDIUM inside a function that also trains."""
     for fc in all_code_units(ctx):
-        calls = [c for c in fc.py.calls if fc.effective(c) in _EMPTY_CACHE]
+        calls = fc.calls_among(fc.calls_by_name, _EMPTY_CACHE)
         if not calls:
             continue
         training = _backward_scopes(fc)

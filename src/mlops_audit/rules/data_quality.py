@@ -157,8 +157,8 @@ def _handles_missing(ctx: RuleContext, h: Handler) -> bool:
 def _native_missing_model(ctx: RuleContext) -> bool:
     def compute() -> bool:
         for fctx in code_contexts(ctx):
-            for call in fctx.py.calls:
-                if call.qualname.split(".", 1)[0] in _NATIVE_ROOTS and _NATIVE_MISSING.search(call.qualname):
+            for root in _NATIVE_ROOTS:
+                if any(_NATIVE_MISSING.search(call.qualname) for call in fctx.calls_by_root.get(root, ())):
                     return True
         return False
     return bool(ctx.memo("dat_native_missing", compute))

@@ -159,6 +159,9 @@ LIMITED_CALLS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 
 _INDEXES: dict[int, PatternIndex[tuple[int, tuple[str, ...], str]]] = {}
+# a glob matches only names that start with its text before the first "*"
+_CONSTRUCTOR_PREFIXES = tuple(pattern.split("*", 1)[0] for pattern, _, _ in LIMITED_CONSTRUCTORS)
+_LIMITED_METHODS = ("create", "parse", "completion", "acompletion", "chat", "generate", "generate_content")
 
 
 def _match(table: tuple[tuple[str, tuple[str, ...], str], ...], name: str) -> tuple[tuple[str, ...], str] | None:
@@ -264,8 +267,13 @@ def llm_call_without_token_limit(ctx: RuleContext) -> Iterator[Hit]:
         py = fctx.py
         if py.is_test:
             continue
-        for call in py.calls:
+        # only names that start like a constructor pattern, or the call methods below, can be reported
+        by_name = fctx.calls_by_name
+        candidates = fctx.in_order([*(by_name[n] for n in by_name if n.startswith(_CONSTRUCTOR_PREFIXES)),
+                                    *(fctx.calls_by_method.get(m, ()) for m in _LIMITED_METHODS)])
+        for call in candidates:
             eff = fctx.effective(call)
+            method = call.qualname.rpartition(".")[2]
             found = None if call.receiver else _match(LIMITED_CONSTRUCTORS, eff)
             if found is not None:
                 keys, nested = found
@@ -276,8 +284,7 @@ def llm_call_without_token_limit(ctx: RuleContext) -> Iterator[Hit]:
                               f"through it can generate until the context window is full",
                               cell=call.cell, key=f"ctor:{eff}@{call.scope}")
                 continue
-            if call.method not in ("create", "parse", "completion", "acompletion", "chat", "generate",
-                                   "generate_content"):
+            if method not in _LIMITED_METHODS:
                 continue
             name = llm_call(index, fctx, call) or eff
             found = _match(LIMITED_CALLS, name)
@@ -327,8 +334,7 @@ def _inline_prompts(ctx: RuleContext) -> list[tuple[str, int, int | None, str]]:
         for a in py.assigns:
             if isinstance(a.value, str) and _PROMPT_NAME.search(a.target.rsplit(".", 1)[-1]) and _prose(a.value):
                 found.append((path, a.line, a.cell, f"`{a.target}`"))
-        for call in py.calls:
-            eff = fctx.effective(call)
+        for call, eff in zip(py.calls, fctx.call_names):
             llm = eff.split(".", 1)[0] in _LLM_ROOTS or bool(llm_call(index, fctx, call))
             if not llm:
                 continue
@@ -343,7 +349,8 @@ def _inline_prompts(ctx: RuleContext) -> list[tuple[str, int, int | None, str]]:
                             d = dict(x for x in m.literal if isinstance(x, tuple) and len(x) == 2)
                             if d.get("role") == "system" and _prose(d.get("content")):
                                 found.append((path, call.line, call.cell, f"the system message of {short(eff)}"))
-    return sorted(set(found), key=lambda f: (f[0], f[1]))
+    # every field in the key: a set's order depends on the hash seed, and ties must not decide the anchor
+    return sorted(set(found), key=lambda f: (f[0], f[1], f[2] or 0, f[3]))
 
 
 @rule(
@@ -391,34 +398,42 @@ def prompts_inline_only(ctx: RuleContext) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- LLM004
 _EVAL_NAME = re.compile(r"(?i)(^|/)(evals?|evaluations?|benchmarks?)(/|_|\.)|(^|/)(eval|evaluate|benchmark)\w*\.(py|ipynb)$")
 _SCORING = ("sklearn.metrics.", "evaluate.load", "torchmetrics.")
+_SCORING_ROOTS = ("sklearn", "evaluate", "torchmetrics")
 
 
-def _reaches_llm(ctx: RuleContext, fctx: Any, calls: Any) -> bool:
+def _reaches_llm(ctx: RuleContext, fctx: Any, helpers: dict[tuple[str, str], bool]) -> bool:
+    """Whether a call of the file is an LLM call or reaches one through repository helpers (two levels).
+    ``helpers`` memoizes the answer per helper function: many call sites lead into the same ones."""
     index = ctx.detection.index
-    for call in calls:
-        eff = fctx.effective(call)
-        if llm_call(index, fctx, call) or (is_llm_type(eff) and eff == call.qualname):
+    for call in fctx.py.calls:
+        if llm_call(index, fctx, call) or (is_llm_type(call.qualname) and fctx.effective(call) == call.qualname):
             return True
         target = index.resolve_function(fctx, call)
         if target is None or target[0].py.is_test:
             continue
-        for rctx, rcall, _ in index.reachable_calls(target[0], target[1], depth=2):
-            if llm_call(index, rctx, rcall):
-                return True
+        key = (target[0].py.path, target[1].qualname)
+        reaches = helpers.get(key)
+        if reaches is None:
+            reaches = helpers[key] = any(llm_call(index, rctx, rcall) for rctx, rcall, _
+                                         in index.reachable_calls(target[0], target[1], depth=2))
+        if reaches:
+            return True
     return False
 
 
 def _custom_llm_eval(ctx: RuleContext) -> bool:
     """A home-made evaluation: tests that call the LLM pipeline and assert, eval/benchmark scripts or
     notebooks that call it, or code that calls it and scores the answers with a metrics library."""
+    helpers: dict[tuple[str, str], bool] = {}
     for fctx in ctx.detection.index.contexts.values():
         py = fctx.py
         if py.is_test:
-            if any(c.context == "assert" for c in py.compares) and _reaches_llm(ctx, fctx, py.calls):
+            if any(c.context == "assert" for c in py.compares) and _reaches_llm(ctx, fctx, helpers):
                 return True
             continue
-        scores = any(c.qualname.startswith(_SCORING) for c in py.calls)
-        if (_EVAL_NAME.search(py.path) or scores) and _reaches_llm(ctx, fctx, py.calls):
+        scores = any(c.qualname.startswith(_SCORING)
+                     for root in _SCORING_ROOTS for c in fctx.calls_by_root.get(root, ()))
+        if (_EVAL_NAME.search(py.path) or scores) and _reaches_llm(ctx, fctx, helpers):
             return True
     return False
 
@@ -513,10 +528,7 @@ def prompt_not_versioned(ctx: RuleContext) -> Iterator[Hit]:
         py = fctx.py
         if py.is_test:
             continue
-        for call in py.calls:
-            eff = fctx.effective(call)
-            if eff not in _HUB_PULLS:
-                continue
+        for call in fctx.calls_among(fctx.calls_by_name, _HUB_PULLS):
             ref = call.args[0] if call.args else call.kw("owner_repo_commit", call.kw("prompt_identifier"))
             if isinstance(ref, str) and ":" not in ref:
                 yield Hit(path, call.line, f"{path}:{call.line} pulls prompt {ref!r} by name with no commit pin; "

@@ -462,9 +462,7 @@ def _semver_attached(ctx: RuleContext) -> bool:
     for fctx in ctx.detection.index.contexts.values():
         if fctx.py.is_test:
             continue
-        for call in fctx.py.calls:
-            if call.method not in _VERSION_CALLS:
-                continue
+        for call in fctx.calls_among(fctx.calls_by_method, _VERSION_CALLS):
             if any(_carries_semver(a) for a in call.args):
                 return True
             for key, value in call.kwargs:

@@ -89,9 +89,7 @@ def torch_load_without_weights_only(ctx: RuleContext) -> Iterator[Hit]:
     """Every torch.load in non-test code whose weights_only is not the literal True."""
     for fc in all_code_units(ctx):
         safe_default = None
-        for call in fc.py.calls:
-            if fc.effective(call) not in _TORCH_LOAD:
-                continue
+        for call in fc.calls_among(fc.calls_by_name, _TORCH_LOAD):
             value = call.kw("weights_only")
             if value is True or _param_default_true(fc, call, value):
                 continue
@@ -180,13 +178,14 @@ def _is_model_load(call: Call, target: str) -> bool:
 def unsafe_model_deserialization(ctx: RuleContext) -> Iterator[Hit]:
     """Every pickle-family load in non-test code; HIGH for model-like targets, MEDIUM for other artifacts."""
     for fc in all_code_units(ctx):
+        calls = fc.calls_among(fc.calls_by_name, _PICKLE_LOADS)
+        if not calls:
+            continue
         targets = {(a.line, a.value.callee): a.target for a in fc.py.assigns
                    if isinstance(a.value, Expr) and a.value.kind == "call"}
-        for call in fc.py.calls:
+        for call in calls:
             name = fc.effective(call)
-            label = _PICKLE_LOADS.get(name)
-            if label is None:
-                continue
+            label = _PICKLE_LOADS[name]
             if label == "numpy.load" and call.kw("allow_pickle") is not True:
                 continue
             if label == "keras load_model" and call.kw("safe_mode") is not False:
@@ -266,8 +265,8 @@ def _trc_code_defaults(ctx: RuleContext) -> list[str]:
             elif isinstance(a.value, Expr) and a.value.callee.endswith("field"):
                 if any(c.line == a.line and c.kw("default") is True for c in fc.py.calls):
                     out.append(f"{fc.py.path}:{a.line}")
-        for c in fc.py.calls:
-            if c.method == "add_argument" and c.args and isinstance(c.args[0], str) \
+        for c in fc.calls_by_method.get("add_argument", ()):
+            if c.args and isinstance(c.args[0], str) \
                     and c.args[0].lstrip("-").replace("-", "_") == _TRC and c.kw("default") is True:
                 out.append(f"{fc.py.path}:{c.line}")
     return out
@@ -292,9 +291,7 @@ def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
     config_lines = _trc_config_lines(ctx)
     defaults = [f"{d.path}:{line}" for d, _, line in config_lines] + _trc_code_defaults(ctx)
     for fc in all_code_units(ctx):
-        for call in fc.py.calls:
-            if not call.has_kw(_TRC):
-                continue
+        for call in fc.calls_by_keyword.get(_TRC, ()):
             value = call.kw(_TRC)
             pinned = isinstance(call.kw("revision"), str) and re.fullmatch(r"[0-9a-f]{7,40}", call.kw("revision"))
             loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
@@ -337,14 +334,32 @@ _EXTRA_PATTERNS = (
 )
 # Cheap first pass shaped like the detectors' own patterns: detect-secrets (slow to import) is loaded and run
 # only for strings that could match one of them.
-_PREFILTER = re.compile(
-    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|\bsk-[A-Za-z0-9_-]{20,}|\b[sr]k_live_[0-9a-zA-Z]{20}|"
-    r"\bgh[pousr]_[A-Za-z0-9_]{36}|github_pat_\w{20}|\bgl(?:pat|ptt|cbt|imt|agent|oas)-[\w-]{20}|GR1348941[\w-]{20}|"
-    r"xox[abposr]-\d|hooks\.slack\.com/services/T|eyJ[A-Za-z0-9_-]{10,}\.eyJ|PRIVATE KEY|PuTTY-User|"
-    r"\bhf_[A-Za-z0-9]{30}|AIza[0-9A-Za-z_-]{35}|SG\.[\w-]{22}\.|\br8_[A-Za-z0-9]{30}|\bgsk_[A-Za-z0-9]{40}|"
-    r"lsv2_(?:pt|sk)_|pcsk_\w{40}|pypi-AgE|_authToken=|AccountKey=[A-Za-z0-9+/=]{80}|sq0csp-|"
-    r"\b(?:AC|SK)[a-z0-9]{32}\b|\b\d{8,10}:[0-9A-Za-z_-]{35}|\b[0-9a-z]{32}-us\d|"
-    r"\b[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.")
+_KEY_SHAPES = (
+    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}", r"\bsk-[A-Za-z0-9_-]{20,}", r"\b[sr]k_live_[0-9a-zA-Z]{20}",
+    r"\bgh[pousr]_[A-Za-z0-9_]{36}", r"github_pat_\w{20}", r"\bgl(?:pat|ptt|cbt|imt|agent|oas)-[\w-]{20}",
+    r"GR1348941[\w-]{20}", r"xox[abposr]-\d", r"hooks\.slack\.com/services/T", r"eyJ[A-Za-z0-9_-]{10,}\.eyJ",
+    r"PRIVATE KEY", r"PuTTY-User", r"\bhf_[A-Za-z0-9]{30}", r"AIza[0-9A-Za-z_-]{35}", r"SG\.[\w-]{22}\.",
+    r"\br8_[A-Za-z0-9]{30}", r"\bgsk_[A-Za-z0-9]{40}", r"lsv2_(?:pt|sk)_", r"pcsk_\w{40}", r"pypi-AgE",
+    r"_authToken=", r"AccountKey=[A-Za-z0-9+/=]{80}", r"sq0csp-", r"\b(?:AC|SK)[a-z0-9]{32}\b",
+)
+# shapes that start with a character class, each with a literal it cannot match without
+_CLASS_SHAPES = ((":", r"\b\d{8,10}:[0-9A-Za-z_-]{35}"), ("-us", r"\b[0-9a-z]{32}-us\d"),
+                 (".", r"\b[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\."))
+_PREFILTER = re.compile("|".join((*_KEY_SHAPES, *(shape for _, shape in _CLASS_SHAPES))))
+# The same test made cheap for the many strings that hold no key: the regex engine tries every alternative
+# at every position unless all of them start with a literal, so the literal-led shapes run without their
+# leading word boundary (only ever more matches) and the class-led ones only when their literal is present.
+_LITERAL_LED = re.compile("|".join(shape.removeprefix(r"\b") for shape in _KEY_SHAPES))
+_CLASS_LED = tuple((literal, re.compile(shape)) for literal, shape in _CLASS_SHAPES)
+
+
+def _may_hold_key(text: str) -> bool:
+    """False only when ``_PREFILTER`` cannot match ``text``."""
+    if _LITERAL_LED.search(text):
+        return True
+    return any(literal in text and shape.search(text) for literal, shape in _CLASS_LED)
+
+
 _SECRET_NAME = re.compile(
     r"(?i)(^|_)(api_?key|apikey|access_?key(_id)?|secret_?access_?key|secret_?key|client_?secret|private_?key|"
     r"password|passwd|auth_?token|access_?token|api_?token|bearer_?token|refresh_?token|bot_?token|hf_?token|"
@@ -442,6 +457,7 @@ def _format_match(line: str, value: str) -> str | None:
 
 
 _TOKEN_STRIP = "'\"`,;()[]{}<>"
+_WHITESPACE = re.compile(r"\s")  # the characters str.isspace() accepts
 
 
 def _tokens(value: str) -> Iterator[str]:
@@ -449,7 +465,7 @@ def _tokens(value: str) -> Iterator[str]:
     if "PRIVATE KEY" in value or "PuTTY-User" in value:
         yield value
         return
-    if len(value) <= 300 and not any(c.isspace() for c in value):
+    if len(value) <= 300 and not _WHITESPACE.search(value):
         yield value
         return
     for tok in value.split():
@@ -458,9 +474,19 @@ def _tokens(value: str) -> Iterator[str]:
 
 
 def _judge_token(key: str, token: str) -> str | None:
-    if len(token) < 8 or not _PREFILTER.search(token) or _PLACEHOLDER.search(token):
+    if len(token) < 8 or not _may_hold_key(token) or not _PREFILTER.search(token) or _PLACEHOLDER.search(token):
         return None
     return _format_match(f'{key} = "{token}"', token)
+
+
+_KEY_SEPARATORS = re.compile(r"[-\s]+")
+
+
+@lru_cache(maxsize=4096)
+def _key_of(name: str | None) -> tuple[str, bool]:
+    """(key as it would appear in an assignment, does the key name a secret); names repeat a lot."""
+    key = _KEY_SEPARATORS.sub("_", (name or "value").rsplit(".", 1)[-1])
+    return key, name is not None and _SECRET_NAME.search(key) is not None
 
 
 def judge_secret(name: str | None, value: str) -> str | None:
@@ -470,8 +496,7 @@ def judge_secret(name: str | None, value: str) -> str | None:
     value = value.strip()
     if len(value) < 8 or len(value) > 4096:
         return None
-    key = re.sub(r"[-\s]+", "_", (name or "value").rsplit(".", 1)[-1])
-    named = name is not None and _SECRET_NAME.search(key) is not None
+    key, named = _key_of(name)
     if not named:
         return next(filter(None, (_judge_token(key, tok) for tok in _tokens(value))), None)
     if _PLACEHOLDER.search(value):
@@ -505,33 +530,48 @@ def _literal_pairs(value: Any) -> Iterator[tuple[str, str]]:
                 yield pair[0], pair[1]
 
 
-def _code_candidates(fc: Any) -> Iterator[tuple[int, int | None, str | None, str, str]]:
-    """(line, cell, name, value, how) for every string literal that could hold a secret."""
+def _code_candidates(fc: Any) -> Iterator[tuple[int, int | None, str | None, str, tuple[str, ...]]]:
+    """(line, cell, name, value, how) for every string literal of 8 characters or more, which could hold a
+    secret; ``how`` is a template and its arguments (see ``_how``), formatted only for the few that do."""
     py = fc.py
     for a in py.assigns:
-        if isinstance(a.value, str):
-            yield a.line, a.cell, a.target, a.value, f"assigns it to {a.target}"
-        for k, v in _literal_pairs(a.value):
-            yield a.line, a.cell, k, v, f"puts it under {k!r} in {a.target}"
+        value = a.value
+        if isinstance(value, str):
+            if len(value) >= 8:
+                yield a.line, a.cell, a.target, value, ("assigns it to {}", a.target)
+        elif isinstance(value, Expr) and value.kind == "dict":
+            for k, v in _literal_pairs(value):
+                if len(v) >= 8:
+                    yield a.line, a.cell, k, v, ("puts it under {!r} in {}", k, a.target)
     for c in py.calls:
         for k, v in c.kwargs:
-            if isinstance(v, str) and k not in _STR_KW_SKIP:
-                yield c.line, c.cell, k, v, f"passes it as {k}= to {c.qualname}"
-            for kk, vv in _literal_pairs(v):
-                yield c.line, c.cell, kk, vv, f"passes it under {kk!r} to {c.qualname}"
+            if isinstance(v, str):
+                if k not in _STR_KW_SKIP and len(v) >= 8:
+                    yield c.line, c.cell, k, v, ("passes it as {}= to {}", k, c.qualname)
+            elif isinstance(v, Expr) and v.kind == "dict":
+                for kk, vv in _literal_pairs(v):
+                    if len(vv) >= 8:
+                        yield c.line, c.cell, kk, vv, ("passes it under {!r} to {}", kk, c.qualname)
         if c.qualname in ("os.environ.setdefault", "os.putenv", "os.environ.__setitem__") and len(c.args) >= 2 \
                 and isinstance(c.args[0], str) and isinstance(c.args[1], str):
-            yield c.line, c.cell, c.args[0], c.args[1], f"sets environment variable {c.args[0]}"
+            yield c.line, c.cell, c.args[0], c.args[1], ("sets environment variable {}", c.args[0])
             continue
         for v in c.args:
             if isinstance(v, str):
-                yield c.line, c.cell, None, v, f"passes it to {c.qualname}"
-            for kk, vv in _literal_pairs(v):
-                yield c.line, c.cell, kk, vv, f"passes it under {kk!r} to {c.qualname}"
+                if len(v) >= 8:
+                    yield c.line, c.cell, None, v, ("passes it to {}", c.qualname)
+            elif isinstance(v, Expr) and v.kind == "dict":
+                for kk, vv in _literal_pairs(v):
+                    if len(vv) >= 8:
+                        yield c.line, c.cell, kk, vv, ("passes it under {!r} to {}", kk, c.qualname)
     for fn in py.functions:
         for p in fn.params:
-            if p.has_default and isinstance(p.default, str):
-                yield fn.line, fn.cell, p.name, p.default, f"uses it as the default of {fn.name}({p.name}=...)"
+            if p.has_default and isinstance(p.default, str) and len(p.default) >= 8:
+                yield fn.line, fn.cell, p.name, p.default, ("uses it as the default of {}({}=...)", fn.name, p.name)
+
+
+def _how(template: tuple[str, ...]) -> str:
+    return template[0].format(*template[1:])
 
 
 _DOCKER_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
@@ -550,16 +590,20 @@ def _docker_pairs(instruction: str, value: str) -> Iterator[tuple[str, str]]:
 
 
 def _secret_hits(ctx: RuleContext) -> Iterator[Hit]:
+    verdicts: dict[tuple[str | None, str], str | None] = {}  # the same literals recur across a code base
     for fc in all_code_units(ctx):
         seen: set[tuple[int, str]] = set()
         for line, cell, name, value, how in _code_candidates(fc):
-            kind = judge_secret(name, value)
+            if (name, value) in verdicts:
+                kind = verdicts[(name, value)]
+            else:
+                kind = verdicts[(name, value)] = judge_secret(name, value)
             if kind is None or (line, value) in seen:
                 continue
             seen.add((line, value))
             loc = f"{fc.py.path} cell {cell}" if cell else f"{fc.py.path}:{line}"
             yield Hit(fc.py.path, line, cell=cell, key=f"secret:{name or kind}",
-                      message=f"{loc} holds a literal {kind} ({redact(value)}) and {how}: anyone with the "
+                      message=f"{loc} holds a literal {kind} ({redact(value)}) and {_how(how)}: anyone with the "
                               f"repository has it.")
     for doc in _config_docs(ctx):
         # compose files carry throwaway local-stack passwords (MinIO, Postgres): only key formats count there

@@ -608,7 +608,7 @@ def _production_server(ctx: RuleContext) -> str | None:
                 return m.group(1)
     ci = call_index(ctx)
     for root in ("uvicorn", "hypercorn", "waitress", "gunicorn"):
-        if ci.by_root.get(root):
+        if ci.has_root(root):
             return root
     return None
 

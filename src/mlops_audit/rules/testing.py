@@ -127,9 +127,7 @@ def _behavioural_tests(ctx: RuleContext) -> bool:
 def _deploy_sites(ctx: RuleContext):
     out = []
     for fctx in code_contexts(ctx):
-        for call in fctx.py.calls:
-            if call.method not in ("deploy", "create_deployment", "create"):
-                continue
+        for call in fctx.calls_among(fctx.calls_by_method, ("deploy", "create_deployment", "create")):
             name = effective(fctx, call)
             if re.search(r"^sagemaker\..*\.deploy$|^mlflow\.deployments\.\w+\.create_deployment$|"
                          r"\.create_deployment$|^bentoml\.deployment\.create$", name):
@@ -201,8 +199,8 @@ def _eval_scripts(ctx: RuleContext) -> Iterator[tuple[str, list]]:
         if not (py.has_main or py.path.endswith(".ipynb")):
             continue
         if not any(c.qualname.split(".", 1)[0] in ("joblib", "pickle", "dill", "torch", "keras", "tensorflow",
-                                                   "skops", "sklearn") and c.method in ("load", "load_model")
-                   for c in py.calls):
+                                                   "skops", "sklearn")
+                   for c in fctx.calls_among(fctx.calls_by_method, ("load", "load_model"))):
             continue  # the fixed-path model load must be in the script itself
         reach = list(walk_from(index, fctx, list(fctx.calls_by_scope.get("<module>", [])), depth=2))
         yield py.path, reach

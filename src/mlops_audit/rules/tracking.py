@@ -94,8 +94,9 @@ def _uri_configured(ctx: RuleContext) -> bool:
             return True
     for fctx in code_contexts(ctx):
         for call in fctx.py.calls:
-            if not ("tracking_uri" in call.qualname or call.method in ("login", "MlflowClient", "MLFlowLogger",
-                                                                        "update", "setdefault", "putenv")
+            if not ("tracking_uri" in call.qualname
+                    or call.qualname.rpartition(".")[2] in ("login", "MlflowClient", "MLFlowLogger", "update",
+                                                            "setdefault", "putenv")
                     or "MLFLOW_TRACKING_URI" in call.args):
                 continue
             name = effective(fctx, call)
@@ -301,9 +302,10 @@ def _flatten(v) -> list:
 def _rich_anywhere(ctx: RuleContext) -> bool:
     def compute() -> bool:
         for fctx in code_contexts(ctx):
-            for call in fctx.py.calls:
-                if (call.method in _METRIC_METHODS or call.qualname.split(".", 1)[0] in _METRIC_ROOTS) \
-                        and _classify_metric(fctx, call)[1]:
+            candidates = fctx.in_order([*(fctx.calls_by_method.get(m, ()) for m in _METRIC_METHODS),
+                                        *(fctx.calls_by_root.get(r, ()) for r in _METRIC_ROOTS)])
+            for call in candidates:
+                if _classify_metric(fctx, call)[1]:
                     return True
         for doc, path, value in config_key_values(ctx, "_target_"):
             if isinstance(value, str) and _RICH_FUNCS.search(value):
@@ -479,8 +481,9 @@ def hyperparameter_search_not_tracked(ctx: RuleContext) -> Iterator[Hit]:
     """Search call sites whose trials reach no tracker and no persistent study storage."""
     es = entries(ctx)
     for fctx in code_contexts(ctx):
-        for call in fctx.py.calls:
-            if call.method not in _SEARCH_METHODS and not call.qualname.startswith("nevergrad."):
+        for call in fctx.in_order([*(fctx.calls_by_method.get(m, ()) for m in _SEARCH_METHODS),
+                                   fctx.calls_by_root.get("nevergrad", [])]):
+            if call.qualname.rpartition(".")[2] not in _SEARCH_METHODS and not call.qualname.startswith("nevergrad."):
                 continue
             name = effective(fctx, call)
             if not _SEARCH.search(name):
@@ -541,13 +544,12 @@ _SELF_SIGNING = ("transformers", "sentence_transformers", "langchain", "openai",
 def model_logged_without_signature(ctx: RuleContext) -> Iterator[Hit]:
     """mlflow.<flavor>.log_model calls with neither signature nor input_example."""
     for fctx in code_contexts(ctx):
-        if not any(c.method == "log_model" for c in fctx.py.calls):
+        logged = fctx.calls_by_method.get("log_model")
+        if not logged:
             continue
-        if any(c.method == "set_signature" and effective(fctx, c).startswith("mlflow.") for c in fctx.py.calls):
+        if any(effective(fctx, c).startswith("mlflow.") for c in fctx.calls_by_method.get("set_signature", ())):
             continue
-        for call in fctx.py.calls:
-            if call.method != "log_model":
-                continue
+        for call in logged:
             name = effective(fctx, call)
             if not (name.startswith("mlflow.") and name.endswith(".log_model")):
                 continue

@@ -1,12 +1,13 @@
 """Facts: everything the collect stage learned about a repository.
 
 These are the only objects that cross from collect/ (the one package that reads
-files) to detect/ and rules/. They are frozen dataclasses made of plain values
-so that they pickle into the per-file cache and travel between worker processes.
-The per-site records of Python code (``Call``, ``Assign``, ...; hundreds of
-thousands on a large tree) are slotted instead of frozen: a frozen dataclass
-spends four times as long in ``__init__`` and pickles a dict per object, which
-on a 1M-line repository costs seconds. Treat every fact as read-only.
+files) to detect/ and rules/. They are frozen records (dataclasses, see
+``_records``) made of plain values so that they pickle into the per-file cache
+and travel between worker processes. The per-site records of Python code
+(``Call``, ``Assign``, ...; hundreds of thousands on a large tree) are slotted
+instead of frozen: a frozen ``__init__`` costs four times as much, and a
+pickled dict per object costs seconds on a 1M-line repository. Treat every
+fact as read-only.
 
 Values taken from source code are represented without executing anything:
 literals become Python values; a name or attribute becomes a ``Ref`` holding
@@ -16,9 +17,10 @@ concatenation, which names flowed into it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
-from typing import Any, Iterator, Mapping, TypeVar
+from dataclasses import field
+from typing import Any, Iterator, Mapping
+
+from ._records import record
 
 __all__ = [
     "Ref", "Expr", "Location", "Import", "Call", "Decorator", "Param", "Function",
@@ -29,28 +31,8 @@ __all__ = [
 ]
 
 
-_T = TypeVar("_T")
 
-
-def _record(cls: type[_T]) -> type[_T]:
-    """A slotted, hashable dataclass that pickles as ``cls(*values)``.
-
-    Slots make construction and attribute access cheap; ``__reduce__`` keeps
-    pickling to a tuple of field values (the default for slotted dataclasses
-    goes through ``__getstate__``/``__setstate__`` in Python, per object).
-    """
-    made = dataclass(slots=True, unsafe_hash=True)(cls)
-    names = [f.name for f in fields(made)]
-    values = attrgetter(*names) if len(names) > 1 else (lambda obj, _n=names[0]: (getattr(obj, _n),))
-
-    def __reduce__(self: Any) -> tuple[Any, tuple[Any, ...]]:
-        return made, values(self)
-
-    made.__reduce__ = __reduce__  # type: ignore[method-assign]
-    return made
-
-
-@_record
+@record(frozen=False, slots=True)
 class Ref:
     """A name or attribute in code, resolved through imports (``mf.log_metric`` -> ``mlflow.log_metric``)."""
 
@@ -60,7 +42,7 @@ class Ref:
         return self.qualname
 
 
-@_record
+@record(frozen=False, slots=True)
 class Expr:
     """A non-literal expression: its AST kind and the names that flow into it.
 
@@ -75,7 +57,7 @@ class Expr:
     literal: Any = None  # first literal argument of a call, e.g. os.getenv("SEED")
 
 
-@dataclass(frozen=True)
+@record()
 class Location:
     """A place in the repository; ``cell`` is set inside notebooks (1-based index among all cells)."""
 
@@ -85,7 +67,7 @@ class Location:
     cell: int | None = None
 
 
-@_record
+@record(frozen=False, slots=True)
 class Import:
     module: str          # "mlflow", "sklearn.ensemble"
     name: str | None     # imported member for ``from x import y``; None for ``import x``
@@ -99,7 +81,7 @@ class Import:
         return f"{self.module}.{self.name}" if self.name else self.module
 
 
-@_record
+@record(frozen=False, slots=True)
 class Call:
     """A call site. ``qualname`` is import-resolved; local names keep their bare spelling.
 
@@ -134,7 +116,7 @@ class Call:
         return self.qualname.rsplit(".", 1)[-1]
 
 
-@_record
+@record(frozen=False, slots=True)
 class Decorator:
     qualname: str
     line: int
@@ -148,7 +130,7 @@ class Decorator:
         return default
 
 
-@_record
+@record(frozen=False, slots=True)
 class Param:
     name: str
     annotation: str = ""   # resolved qualified name of the annotation, "" when absent
@@ -156,7 +138,7 @@ class Param:
     has_default: bool = False
 
 
-@_record
+@record(frozen=False, slots=True)
 class Function:
     name: str
     qualname: str          # dotted within the module: "Service.predict"
@@ -170,7 +152,7 @@ class Function:
     cell: int | None = None
 
 
-@_record
+@record(frozen=False, slots=True)
 class ClassDef:
     name: str
     qualname: str
@@ -182,7 +164,7 @@ class ClassDef:
     cell: int | None = None
 
 
-@_record
+@record(frozen=False, slots=True)
 class StringBuild:
     """A string assembled at run time: f-string, ``+`` concatenation, ``.format`` or ``%``.
 
@@ -199,7 +181,7 @@ class StringBuild:
     cell: int | None = None
 
 
-@_record
+@record(frozen=False, slots=True)
 class Assign:
     """``target = value`` where value is a call, a name or a literal: enough for one-step dataflow."""
 
@@ -210,7 +192,7 @@ class Assign:
     cell: int | None = None
 
 
-@_record
+@record(frozen=False, slots=True)
 class Compare:
     """A comparison in an ``if``, ``assert`` or ``while`` test; ``raises`` when its body raises or exits."""
 
@@ -224,7 +206,7 @@ class Compare:
     cell: int | None = None
 
 
-@dataclass(frozen=True)
+@record()
 class PyFile:
     """Facts of one Python source file (or one notebook's code, cell by cell)."""
 
@@ -260,7 +242,7 @@ class PyFile:
         return None
 
 
-@dataclass(frozen=True)
+@record()
 class Cell:
     index: int              # 1-based index among all cells
     cell_type: str
@@ -270,7 +252,7 @@ class Cell:
     has_error_output: bool = False
 
 
-@dataclass(frozen=True)
+@record()
 class Notebook:
     path: str
     cells: tuple[Cell, ...]
@@ -291,7 +273,7 @@ class Notebook:
         return all(a < b for a, b in zip(counts, counts[1:]))
 
 
-@dataclass(frozen=True)
+@record()
 class Requirement:
     """One dependency as a manifest declares it; ``name`` is the PEP 503 normalized name."""
 
@@ -308,7 +290,7 @@ class Requirement:
     extras: tuple[str, ...] = ()  # requested extras, sorted: ``pkg[a,b]`` -> ("a", "b")
 
 
-@dataclass(frozen=True)
+@record()
 class Manifest:
     path: str
     kind: str                      # requirements | pyproject | setup_cfg | setup_py | pipfile | conda | ...
@@ -319,14 +301,14 @@ class Manifest:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@record()
 class LockFile:
     path: str
     tool: str   # poetry | uv | pipenv | pdm | conda_lock | pip_compile | pixi
     packages: int = 0
 
 
-@dataclass(frozen=True)
+@record()
 class ConfigDoc:
     """A structured document of a known kind.
 
@@ -355,7 +337,7 @@ class ConfigDoc:
         return self.lines.get(tuple(keys), self.line)
 
 
-@dataclass(frozen=True)
+@record()
 class DockerInstruction:
     instruction: str   # upper-case: FROM, RUN, COPY, ...
     value: str
@@ -364,13 +346,13 @@ class DockerInstruction:
     args: tuple[str, ...] = ()       # exec (JSON array) form arguments, e.g. CMD ["python", "app.py"]
 
 
-@dataclass(frozen=True)
+@record()
 class Dockerfile:
     path: str
     instructions: tuple[DockerInstruction, ...]
 
 
-@dataclass(frozen=True)
+@record()
 class GitBlob:
     path: str
     size: int
@@ -378,7 +360,7 @@ class GitBlob:
     in_head: bool = False   # still present at HEAD (False: only in history)
 
 
-@dataclass(frozen=True)
+@record()
 class GitFacts:
     is_repo: bool
     head: str | None = None
@@ -394,7 +376,7 @@ class GitFacts:
     lfs_sizes: Mapping[str, int] = field(default_factory=dict)  # LFS pointer path -> real object size
 
 
-@dataclass(frozen=True)
+@record()
 class Suppression:
     """An inline ``# mlops-audit: ignore[ID, ...] -- reason`` comment (see suppress.py).
 
@@ -411,14 +393,14 @@ class Suppression:
     error: str = ""
 
 
-@dataclass(frozen=True)
+@record()
 class Skipped:
     path: str
     reason: str   # size | binary | encoding | syntax | ignored | symlink | unreadable | parse
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@record()
 class FileEntry:
     path: str
     kind: str     # python | notebook | manifest | lock | config | dockerfile | markdown | data | model | other
@@ -436,7 +418,7 @@ def is_test_path(path: str) -> bool:
     return any(p in ("tests", "test", "testing") for p in parts[:-1])
 
 
-@dataclass(frozen=True)
+@record()
 class Facts:
     """Everything collected about one target, ready for detect/ and rules/."""
 

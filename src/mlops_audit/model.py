@@ -12,9 +12,11 @@ descriptions and numeric bounds live in each field's metadata for it.
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, field
 from enum import Enum
 from typing import Any, Callable, Literal, Optional, Union, get_args, get_origin, get_type_hints
+
+from ._records import record
 
 __all__ = [
     "SCHEMA_VERSION", "Severity", "Evidence", "Location", "FrameworkInfo", "CapabilityResult",
@@ -48,28 +50,13 @@ def _spec(default: Any = MISSING, *, description: str | None = None, ge: float |
     return field(default=default, metadata={"schema": {k: v for k, v in schema.items() if v is not None}})
 
 
-# equality, hashing and repr come from _Record: generating them for each class would compile three more
-# functions per class at every start-up (a third of the time this module takes to import)
-_report_class = dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+# records: equality, hashing, repr and the frozen guard are shared functions, so importing the
+# ~20 report classes compiles one generated method each instead of six (see _records)
+_report_class = record(frozen=True, kw_only=True)
 
 
 class _Record:
-    """Base of the report classes: value equality, hashing and repr over the fields, and their JSON form."""
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        names = self.__dataclass_fields__  # type: ignore[attr-defined]
-        return f"{type(self).__name__}({', '.join(f'{n}={v!r}' for n, v in zip(names, self._values()))})"
+    """Base of the report classes: their JSON form."""
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)  # type: ignore[no-any-return]

@@ -11,9 +11,10 @@ repository. A previous JSON report works as a baseline too.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterable
 
+from ._records import record
 from .config import FAIL_ON_LEVELS, ConfigError
 from .model import Finding, Report, Severity
 
@@ -23,7 +24,7 @@ __all__ = ["Baseline", "BASELINE_VERSION", "load_baseline", "parse_baseline", "r
 BASELINE_VERSION = 1
 
 
-@dataclass(frozen=True)
+@record()
 class Baseline:
     fingerprints: frozenset[str]
     source: str = ""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
+
+from ._records import record
 
 __all__ = ["Capability", "capabilities", "areas", "frameworks"]
 
 
-@dataclass(frozen=True)
+@record()
 class Capability:
     id: str
     area: str

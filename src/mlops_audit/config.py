@@ -10,9 +10,11 @@ and the file, with the closest valid key as a suggestion; the CLI maps every
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable, Mapping
+
+from ._records import record
 
 __all__ = ["AuditConfig", "ConfigError", "Contracts", "load_config", "with_overrides", "CONFIG_FILE",
            "SEVERITIES", "FAIL_ON_LEVELS", "glob_match"]
@@ -27,7 +29,7 @@ class ConfigError(ValueError):
     """A configuration problem the user must fix (exit code 2)."""
 
 
-@dataclass(frozen=True)
+@record()
 class Contracts:
     """Promises a repository declares that code cannot show: SLOs, drift thresholds, rollout plan."""
 
@@ -55,7 +57,7 @@ def glob_match(path: str, pattern: str) -> bool:
     return pattern.startswith("**/") and glob_match(path, pattern[3:])
 
 
-@dataclass(frozen=True)
+@record()
 class AuditConfig:
     use_cache: bool = True
     jobs: int | None = None

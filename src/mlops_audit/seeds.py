@@ -13,8 +13,10 @@ the report model, the CLI and the contracts.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from typing import Any, Iterable, get_args, get_origin, get_type_hints
+
+from ._records import record
 
 __all__ = ["SOURCES", "ITEMS", "COVERAGE", "PLANNED_REPORT_PARTS", "SeedRow", "traceability", "summary",
            "entry_status"]
@@ -255,7 +257,7 @@ PLANNED_REPORT_PARTS: frozenset[str] = frozenset()
 _STATUS_ORDER = ("covered", "planned", "needs evidence", "missing")
 
 
-@dataclass(frozen=True)
+@record()
 class SeedRow:
     id: str
     source: str

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from .._records import record
 from ..facts import (
     ConfigDoc, Dockerfile, Facts, FileEntry, GitFacts, LockFile, Manifest, Notebook, PyFile, Skipped,
     Suppression,
@@ -29,7 +30,7 @@ _TEXT_NAMES = ("readme", "model_card", "modelcard", "model-card", "card", "rollb
 _MAX_TEXT = 256 * 1024
 
 
-@dataclass(frozen=True)
+@record()
 class CollectOptions:
     use_cache: bool = True
     jobs: int | None = None
@@ -104,7 +105,7 @@ def parse_text(kind: str, rel: str, text: str) -> Any:
     return None
 
 
-@dataclass(frozen=True)
+@record()
 class WithSuppressions:
     """A file's facts plus its inline suppression comments (only for files that have any)."""
 

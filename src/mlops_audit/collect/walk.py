@@ -8,10 +8,10 @@ excluded either way, and no symlink is followed out of the target.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Callable, Iterable
 
+from .._records import record
 from ..facts import Skipped
 
 __all__ = ["DEFAULT_EXCLUDED_DIRS", "WalkResult", "walk", "classify", "MODEL_EXTENSIONS", "DATA_EXTENSIONS"]
@@ -38,7 +38,7 @@ _PROMPT_TEXT = PROMPT_EXTENSIONS | {".txt", ".md"}
 _WEIGHT_BIN_HINTS = ("model", "weight", "pytorch_model", "adapter", "ckpt", "checkpoint")
 
 
-@dataclass(frozen=True)
+@record()
 class WalkResult:
     files: tuple[str, ...]          # target-relative POSIX paths, sorted
     skipped: tuple[Skipped, ...]

@@ -4,9 +4,9 @@ configuration (Hydra ``_target_`` loggers, DVC stages, MLproject entry points). 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Iterator
 
+from .._records import record
 from ..facts import Call, ConfigDoc, Expr, Facts, PyFile
 from .calls import effective
 from .context import FileContext
@@ -18,7 +18,7 @@ __all__ = ["TrackingUse", "KINDS", "IMPLIED", "RUNTIME_CHOSEN", "TRACKER_ROOTS",
 KINDS = ("run", "params", "metrics", "artifacts", "model", "dataset", "code", "env", "system", "auto")
 
 
-@dataclass(frozen=True)
+@record()
 class TrackingUse:
     tool: str
     kinds: frozenset[str]

@@ -8,8 +8,8 @@ deployments, LitServe APIs, TorchServe handlers and registration calls such as
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from .._records import record
 from ..facts import Decorator, Function, Ref
 from .context import RepoIndex
 
@@ -31,7 +31,7 @@ def is_health_path(path: str) -> bool:
     return any(p == h or p.startswith(h + "/") or p.endswith(h) for h in HEALTH_PATHS)
 
 
-@dataclass(frozen=True)
+@record()
 class Route:
     framework: str
     path: str

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
+from .._records import record
 from ..model import Severity
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ _ID = re.compile(r"^[A-Z]{3}\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
+@record()
 class RuleMeta:
     id: str
     name: str                 # kebab-case, states the problem: model-loaded-per-request
@@ -62,7 +63,7 @@ class RuleMeta:
         return self.remediation.get("default", next(iter(self.remediation.values()), ""))
 
 
-@dataclass(frozen=True)
+@record()
 class Hit:
     """One occurrence a check found. ``path`` None means a repository-level finding."""
 
@@ -75,7 +76,7 @@ class Hit:
     severity: Severity | None = None  # override the rule's default for this occurrence
 
 
-@dataclass(frozen=True)
+@record()
 class Rule:
     meta: RuleMeta
     check: Callable[["RuleContext"], Iterable[Hit]]

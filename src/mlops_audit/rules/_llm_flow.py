@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
+from .._records import record
 from ..detect.code_caps import call_matches
 from ..detect.context import FileContext, RepoIndex
 from ..facts import Assign, Call, Expr, Function, Ref, StringBuild
@@ -67,7 +68,7 @@ _SOURCE_ENDS = ("input", "parse_args", "parse_known_args", "text_area", "prompt"
 _EXCLUDED_PARAM_TYPES = ("BackgroundTasks", "Session", "AsyncSession", "Response", "Depends")
 
 
-@dataclass(frozen=True)
+@record()
 class Sink:
     """The LLM call a prompt reaches; ``via`` names the repository functions followed."""
 
@@ -77,7 +78,7 @@ class Sink:
     via: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record()
 class Build:
     """A prompt string assembled from user input (``target`` holds it, or ``call`` consumes it directly)."""
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator
 
+from .._records import record
 from ..detect.context import FileContext, RepoIndex
 from ..detect.matcher import PatternIndex, normalize_qualname
 from ..detect.serving import Route, is_health_path
@@ -111,7 +112,7 @@ def is_model_load(ctx: FileContext, call: Call) -> str | None:
 
 
 # --- reachability ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record()
 class Frame:
     ctx: FileContext
     fn: Function
@@ -329,7 +330,7 @@ _APP_CONSTRUCTORS = {"fastapi.FastAPI": "fastapi", "flask.Flask": "flask", "quar
                      "litestar.Litestar": "litestar", "aiohttp.web.Application": "aiohttp"}
 
 
-@dataclass(frozen=True)
+@record()
 class AppSite:
     path: str
     line: int
@@ -422,7 +423,7 @@ def incidental_serving(ctx: RuleContext) -> bool:
 
 
 # --- literal tracing ------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record()
 class Literal:
     """A string found for a call argument: its text (``{}`` where a variable is interpolated), the line of
     the literal, and the names interpolated into it, with the string values they resolve to (None if unknown)."""

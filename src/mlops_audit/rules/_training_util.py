@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from .._records import record
 from ..detect.code_caps import CALL_INDEX
 from ..detect.signatures import CALLS
 from ..detect.context import FileContext
@@ -48,7 +49,7 @@ def code_contexts(ctx: RuleContext, include_tests: bool = False) -> Iterator[Fil
             yield c
 
 
-@dataclass(frozen=True)
+@record()
 class Site:
     """A call site of interest, with its file context and a short description."""
 

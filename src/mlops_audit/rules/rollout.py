@@ -8,9 +8,9 @@ delivery tools and the code paths a hand-written split or shadow would use.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
+from .._records import record
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
 from ._serving_util import call_index, handler_of, incidental_serving, reach, serving_view, walk
@@ -36,7 +36,7 @@ def _contract(ctx: RuleContext, *keys: str) -> bool:
     return any(rollout.get(k) not in (None, False, "", [], {}) for k in keys)
 
 
-@dataclass(frozen=True)
+@record()
 class _Where:
     path: str | None
     line: int | None

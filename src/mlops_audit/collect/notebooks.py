@@ -326,6 +326,7 @@ def _cells(nb: dict, text: str) -> tuple[list[Cell], list[tuple[int, str]], list
 def _reset_scope(collector: PyCollector) -> None:
     """After an aborted visit (deep nesting) the collector's stacks may be mid-walk."""
     collector.scope.clear()
+    collector.scope_name = "<module>"
     collector.func_depth = 0
     collector.guard_depth = 0
     collector.in_main = False

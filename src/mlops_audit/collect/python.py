@@ -61,6 +61,7 @@ class PyCollector(ast.NodeVisitor):
         self.assigns: list[Assign] = []
         self.compares: list[Compare] = []
         self.scope: list[str] = []
+        self.scope_name = "<module>"  # dotted name of the enclosing function/class, kept with ``scope``
         self.func_depth = 0
         self.guard_depth = 0
         self.in_main = False
@@ -186,7 +187,11 @@ class PyCollector(ast.NodeVisitor):
                 return Expr("constant")
             return v
         if cls is _Name:
-            return self.ref(self.aliases.get(node.id, node.id))  # type: ignore[attr-defined]
+            name = node.id  # type: ignore[attr-defined]
+            found = self._refs.get(name)
+            if found is not None and name not in self.aliases:
+                return found  # an unaliased local name seen before: its shared Ref
+            return self.ref(self.aliases.get(name, name))
         if cls is _Attribute:
             name = self.resolve(node)
             return self.ref(name) if name else Expr("attribute", names=self.names_in(node))
@@ -266,15 +271,13 @@ class PyCollector(ast.NodeVisitor):
     def end_line(self, node: ast.AST) -> int:
         return (getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)) + self.line_offset
 
-    @property
-    def scope_name(self) -> str:
-        """Dotted name of the enclosing function/class; cached until the scope changes."""
-        name = self._scope_cache
-        if name is None:
-            name = self._scope_cache = sys.intern(".".join(self.scope)) if self.scope else "<module>"
-        return name
+    def enter_scope(self, name: str) -> None:
+        self.scope.append(name)
+        self.scope_name = sys.intern(".".join(self.scope))
 
-    _scope_cache: str | None = None
+    def leave_scope(self) -> None:
+        self.scope.pop()
+        self.scope_name = sys.intern(".".join(self.scope)) if self.scope else "<module>"
 
     # -- imports ----------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -358,8 +361,7 @@ class PyCollector(ast.NodeVisitor):
         if args.kwarg:
             params.append(Param("**" + args.kwarg.arg))
         class_name = self.scope[-1] if self.scope and self._in_class else ""
-        self.scope.append(node.name)
-        self._scope_cache = None
+        self.enter_scope(node.name)
         qual = self.scope_name
         returns: list[str] = []
         self.func_depth += 1
@@ -373,8 +375,7 @@ class PyCollector(ast.NodeVisitor):
             self.visit(stmt)
         self._in_class = was_class
         self.func_depth -= 1
-        self.scope.pop()
-        self._scope_cache = None
+        self.leave_scope()
         self.functions.append(Function(
             node.name, qual, self.line(node), self.end_line(node), decorators, tuple(params),
             isinstance(node, ast.AsyncFunctionDef), class_name, tuple(dict.fromkeys(returns)), self.cell,
@@ -395,16 +396,14 @@ class PyCollector(ast.NodeVisitor):
             stmt.target.id for stmt in node.body
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
         )
-        self.scope.append(node.name)
-        self._scope_cache = None
+        self.enter_scope(node.name)
         qual = self.scope_name
         was_class = self._in_class
         self._in_class = True
         for stmt in node.body:
             self.visit(stmt)
         self._in_class = was_class
-        self.scope.pop()
-        self._scope_cache = None
+        self.leave_scope()
         self.classes.append(ClassDef(node.name, qual, self.line(node), self.end_line(node),
                                      bases, decorators, fields, self.cell))
 
@@ -572,9 +571,10 @@ class PyCollector(ast.NodeVisitor):
             line = node.lineno + self.line_offset
             self.calls.append(Call(
                 sys.intern(qual), line, node.end_lineno + self.line_offset, scope,  # type: ignore[operator]
-                tuple([value(a) for a in args[:16] if a.__class__ is not _Starred]),
-                tuple([(k.arg, value(k.value)) for k in keywords if k.arg]),
-                any(k.arg is None for k in keywords), self.in_main, receiver, self.cell, self.except_names,
+                tuple([value(a) for a in args[:16] if a.__class__ is not _Starred]) if args else (),
+                tuple([(k.arg, value(k.value)) for k in keywords if k.arg]) if keywords else (),
+                any(k.arg is None for k in keywords) if keywords else False,
+                self.in_main, receiver, self.cell, self.except_names,
             ))
             for a in [*args[:4], *[k.value for k in keywords]]:
                 if a.__class__ in _STRING_BUILDERS:

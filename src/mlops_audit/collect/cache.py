@@ -33,7 +33,7 @@ def code_fingerprint() -> str:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
             for name in sorted(filenames):
-                if name.endswith((".py", ".yaml")):
+                if name.endswith((".py", ".yaml", ".json")):
                     st = os.stat(os.path.join(dirpath, name))
                     h.update(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
         _CODE_FP = h.hexdigest()[:16]

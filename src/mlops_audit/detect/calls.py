@@ -19,14 +19,15 @@ _VALUE = itemgetter(1)  # the value of a (keyword, value) pair
 
 def _constructions(ctx: FileContext) -> dict[tuple[str, str], list]:
     """``name = Ctor(...)`` assignments grouped by (scope, name), in file order; built once per file."""
-    cached = ctx.__dict__.get("_training_constructions")
-    if cached is None:
-        cached = {}
-        for a in ctx.py.assigns:
-            if isinstance(a.value, Expr) and a.value.kind == "call" and a.value.callee:
-                cached.setdefault((a.scope, a.target), []).append(a)
-        ctx.__dict__["_training_constructions"] = cached
-    return cached
+    return ctx.once("constructions", lambda: _group_constructions(ctx))
+
+
+def _group_constructions(ctx: FileContext) -> dict[tuple[str, str], list]:
+    grouped: dict[tuple[str, str], list] = {}
+    for a in ctx.py.assigns:
+        if isinstance(a.value, Expr) and a.value.kind == "call" and a.value.callee:
+            grouped.setdefault((a.scope, a.target), []).append(a)
+    return grouped
 
 
 def _scoped_type(ctx: FileContext, scope: str, name: str, line: int) -> str | None:
@@ -45,16 +46,7 @@ def effective(ctx: FileContext, call: Call) -> str:
     one (``var_types`` alone keeps the file's last assignment), and attribute receivers assigned in the
     same file are typed too (``self.writer = SummaryWriter()``).
     """
-    cache = ctx.__dict__.get("_training_effective")
-    if cache is None:
-        cache = ctx.__dict__["_training_effective"] = {}
-    key = id(call)
-    hit = cache.get(key)
-    if hit is not None and hit[0] is call:
-        return hit[1]
-    value = _effective(ctx, call)
-    cache[key] = (call, value)
-    return value
+    return ctx.per_call("effective", call, lambda: _effective(ctx, call))
 
 
 def _effective(ctx: FileContext, call: Call) -> str:
@@ -77,10 +69,7 @@ def _effective(ctx: FileContext, call: Call) -> str:
 
 def _dotted_types(ctx: FileContext) -> bool:
     """Whether some typed name of the file is dotted (``self.writer``): only those can type a name's head."""
-    dotted = ctx.__dict__.get("_training_dotted_types")
-    if dotted is None:
-        dotted = ctx.__dict__["_training_dotted_types"] = any("." in name for name in ctx.var_types)
-    return dotted
+    return ctx.once("dotted_types", lambda: any("." in name for name in ctx.var_types))
 
 
 def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
@@ -94,9 +83,7 @@ def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext
         return _resolve(index, ctx, call)
     head = call.qualname.rpartition(".")[0]
     key = (call.qualname, call.scope.split(".", 1)[0] if head in ("self", "cls") else "")
-    memo = ctx.__dict__.get("_training_resolve")
-    if memo is None:
-        memo = ctx.__dict__["_training_resolve"] = {}
+    memo = ctx.table("training_resolve")
     if key in memo:
         return memo[key]
     found = memo[key] = _resolve(index, ctx, call)
@@ -125,12 +112,10 @@ def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContex
 def targets(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
     """Repository functions a call leads into: the one it calls (``resolve``), then functions passed by name
     as arguments (``study.optimize(objective)``). Memoized per call site; callers must not modify the list."""
-    cache = ctx.__dict__.get("_training_targets")
-    if cache is None:
-        cache = ctx.__dict__["_training_targets"] = {}
-    hit = cache.get(id(call))
-    if hit is not None and hit[0] is call:
-        return hit[1]
+    return ctx.per_call("targets", call, lambda: _targets(index, ctx, call))
+
+
+def _targets(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
     found = []
     target = resolve(index, ctx, call)
     if target is not None:
@@ -144,14 +129,11 @@ def targets(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileCo
                 target = lookup(index, ctx, arg.qualname)
                 if target is not None:
                     found.append(target)
-    cache[id(call)] = (call, found)
     return found
 
 
 def lookup(index: RepoIndex, ctx: FileContext, name: str) -> tuple[FileContext, Function] | None:
-    cache = ctx.__dict__.get("_training_lookup")
-    if cache is None:
-        cache = ctx.__dict__["_training_lookup"] = {}
+    cache = ctx.table("lookup")
     if name in cache:
         return cache[name]
     found = _lookup_uncached(index, ctx, name)
@@ -193,17 +175,16 @@ class Reached(NamedTuple):
 
 def calls_in(ctx: FileContext, fn: Function) -> list[Call]:
     """Calls made in ``fn`` and the functions and lambdas nested in it (memoized per file)."""
-    cache = ctx.__dict__.get("_training_calls_in")
-    if cache is None:
-        cache = {}
-        nested: dict[str, list[Call]] = {}
-        for scope, calls in ctx.calls_by_scope.items():
-            parts = scope.split(".")
-            for i in range(1, len(parts) + 1):
-                nested.setdefault(".".join(parts[:i]), []).extend(calls)
-        cache["__all__"] = nested
-        ctx.__dict__["_training_calls_in"] = cache
-    return cache["__all__"].get(fn.qualname, [])
+    return ctx.once("calls_in", lambda: _calls_by_enclosing_scope(ctx)).get(fn.qualname, [])
+
+
+def _calls_by_enclosing_scope(ctx: FileContext) -> dict[str, list[Call]]:
+    nested: dict[str, list[Call]] = {}
+    for scope, calls in ctx.calls_by_scope.items():
+        parts = scope.split(".")
+        for i in range(1, len(parts) + 1):
+            nested.setdefault(".".join(parts[:i]), []).extend(calls)
+    return nested
 
 
 def walk_from(index: RepoIndex, ctx: FileContext, calls: list[Call], depth: int = DEPTH,

@@ -848,10 +848,7 @@ def training_calls(ctx: FileContext) -> list[Call]:
 
     Memoized per file (detection, scheduling and several rules ask); callers must not modify the list.
     """
-    found = ctx.__dict__.get("_training_calls")
-    if found is None:
-        found = ctx.__dict__["_training_calls"] = _training_calls(ctx)
-    return found
+    return ctx.once("training_calls", lambda: _training_calls(ctx))
 
 
 def _training_calls(ctx: FileContext) -> list[Call]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from ..facts import Call, Expr, Facts, Function, PyFile
 from .matcher import normalize_qualname
+
+_V = TypeVar("_V")
 
 __all__ = ["FileContext", "RepoIndex", "effective_name", "absolute_module"]
 
@@ -149,6 +151,32 @@ class FileContext:
     def _positions(self) -> dict[int, int]:
         return {id(call): i for i, call in enumerate(self.py.calls)}
 
+    # -- per-file memo tables: detectors and rules that derive something per file keep it here -------------
+    def table(self, name: str) -> dict:
+        """The memo table ``name`` of this file, created on first use."""
+        tables = self.__dict__.setdefault("_memo_tables", {})
+        found = tables.get(name)
+        if found is None:
+            found = tables[name] = {}
+        return found
+
+    def once(self, name: str, compute: Callable[[], _V]) -> _V:
+        """``compute()`` the first time ``name`` is asked for this file, the same value afterwards."""
+        values = self.table("once")
+        if name not in values:
+            values[name] = compute()
+        return values[name]  # type: ignore[no-any-return]
+
+    def per_call(self, name: str, call: Call, compute: Callable[[], _V]) -> _V:
+        """``compute()`` once per call site; keyed by identity (a call site is an object, not a value)."""
+        cache = self.table(name)
+        hit = cache.get(id(call))
+        if hit is not None and hit[0] is call:
+            return hit[1]  # type: ignore[no-any-return]
+        value = compute()
+        cache[id(call)] = (call, value)
+        return value
+
 
 def effective_name(call: Call, var_types: dict[str, str]) -> str:
     """The call's qualified name, with a local receiver replaced by its constructor's name."""
@@ -221,9 +249,7 @@ class RepoIndex:
         is memoized per file under that key: detectors and several rules follow the same calls, and names
         repeat (``self.assertEqual``, ``torch.cat``).
         """
-        memo = ctx.__dict__.get("_resolved")
-        if memo is None:
-            memo = ctx.__dict__["_resolved"] = {}
+        memo = ctx.table("resolved")
         name = call.qualname
         head = name.rpartition(".")[0]
         key = (name, call.scope.split(".")[0]) if head == "self" or head == "cls" else name

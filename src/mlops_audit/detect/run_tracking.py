@@ -178,15 +178,7 @@ def _lit_keys(value: Any) -> list[str]:
 
 def tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:
     """What a single call logs, if anything (memoized per call site)."""
-    cache = ctx.__dict__.get("_training_uses")
-    if cache is None:
-        cache = ctx.__dict__["_training_uses"] = {}
-    hit = cache.get(id(call))
-    if hit is not None and hit[0] is call:
-        return hit[1]
-    uses = _tracking_uses_of(ctx, call, imported_roots)
-    cache[id(call)] = (call, uses)
-    return uses
+    return ctx.per_call("tracking_uses", call, lambda: _tracking_uses_of(ctx, call, imported_roots))
 
 
 def _tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:

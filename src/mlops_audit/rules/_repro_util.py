@@ -125,9 +125,7 @@ def _training_ids(rctx: "RuleContext") -> dict[str, set[tuple[int, str, int | No
 
 def _fn_calls(fc: FileContext, qualname: str) -> list[Call]:
     """Calls of a function, then of the functions nested in it (memoized per file; do not modify)."""
-    memo = fc.__dict__.get("_repro_fn_calls")
-    if memo is None:
-        memo = fc.__dict__["_repro_fn_calls"] = {}
+    memo = fc.table("repro_fn_calls")
     out = memo.get(qualname)
     if out is None:
         out = memo[qualname] = list(fc.calls_by_scope.get(qualname, ()))
@@ -138,13 +136,15 @@ def _fn_calls(fc: FileContext, qualname: str) -> list[Call]:
 
 def _nested_scopes(fc: FileContext) -> dict[str, list[str]]:
     """Scope -> the scopes nested in it, in ``calls_by_scope`` order (built once per file)."""
-    nested = fc.__dict__.get("_repro_nested_scopes")
-    if nested is None:
-        nested = fc.__dict__["_repro_nested_scopes"] = {}
-        for scope in fc.calls_by_scope:
-            parts = scope.split(".")
-            for i in range(1, len(parts)):
-                nested.setdefault(".".join(parts[:i]), []).append(scope)
+    return fc.once("repro_nested_scopes", lambda: _group_nested_scopes(fc))
+
+
+def _group_nested_scopes(fc: FileContext) -> dict[str, list[str]]:
+    nested: dict[str, list[str]] = {}
+    for scope in fc.calls_by_scope:
+        parts = scope.split(".")
+        for i in range(1, len(parts)):
+            nested.setdefault(".".join(parts[:i]), []).append(scope)
     return nested
 
 

@@ -19,7 +19,7 @@ _VALUE = itemgetter(1)  # the value of a (keyword, value) pair
 
 def _constructions(ctx: FileContext) -> dict[tuple[str, str], list]:
     """``name = Ctor(...)`` assignments grouped by (scope, name), in file order; built once per file."""
-    return ctx.once("constructions", lambda: _group_constructions(ctx))
+    return ctx.once("constructions", _group_constructions, ctx)
 
 
 def _group_constructions(ctx: FileContext) -> dict[tuple[str, str], list]:
@@ -46,7 +46,7 @@ def effective(ctx: FileContext, call: Call) -> str:
     one (``var_types`` alone keeps the file's last assignment), and attribute receivers assigned in the
     same file are typed too (``self.writer = SummaryWriter()``).
     """
-    return ctx.per_call("effective", call, lambda: _effective(ctx, call))
+    return ctx.per_call("effective", call, _effective, ctx, call)
 
 
 def _effective(ctx: FileContext, call: Call) -> str:
@@ -69,7 +69,11 @@ def _effective(ctx: FileContext, call: Call) -> str:
 
 def _dotted_types(ctx: FileContext) -> bool:
     """Whether some typed name of the file is dotted (``self.writer``): only those can type a name's head."""
-    return ctx.once("dotted_types", lambda: any("." in name for name in ctx.var_types))
+    return ctx.once("dotted_types", _has_dotted_type, ctx)
+
+
+def _has_dotted_type(ctx: FileContext) -> bool:
+    return any("." in name for name in ctx.var_types)
 
 
 def resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContext, Function] | None:
@@ -112,7 +116,7 @@ def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContex
 def targets(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
     """Repository functions a call leads into: the one it calls (``resolve``), then functions passed by name
     as arguments (``study.optimize(objective)``). Memoized per call site; callers must not modify the list."""
-    return ctx.per_call("targets", call, lambda: _targets(index, ctx, call))
+    return ctx.per_call("targets", call, _targets, index, ctx, call)
 
 
 def _targets(index: RepoIndex, ctx: FileContext, call: Call) -> list[tuple[FileContext, Function]]:
@@ -175,7 +179,7 @@ class Reached(NamedTuple):
 
 def calls_in(ctx: FileContext, fn: Function) -> list[Call]:
     """Calls made in ``fn`` and the functions and lambdas nested in it (memoized per file)."""
-    return ctx.once("calls_in", lambda: _calls_by_enclosing_scope(ctx)).get(fn.qualname, [])
+    return ctx.once("calls_in", _calls_by_enclosing_scope, ctx).get(fn.qualname, [])
 
 
 def _calls_by_enclosing_scope(ctx: FileContext) -> dict[str, list[Call]]:

@@ -848,7 +848,7 @@ def training_calls(ctx: FileContext) -> list[Call]:
 
     Memoized per file (detection, scheduling and several rules ask); callers must not modify the list.
     """
-    return ctx.once("training_calls", lambda: _training_calls(ctx))
+    return ctx.once("training_calls", _training_calls, ctx)
 
 
 def _training_calls(ctx: FileContext) -> list[Call]:

@@ -178,7 +178,7 @@ def _lit_keys(value: Any) -> list[str]:
 
 def tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:
     """What a single call logs, if anything (memoized per call site)."""
-    return ctx.per_call("tracking_uses", call, lambda: _tracking_uses_of(ctx, call, imported_roots))
+    return ctx.per_call("tracking_uses", call, _tracking_uses_of, ctx, call, imported_roots)
 
 
 def _tracking_uses_of(ctx: FileContext, call: Call, imported_roots: set[str]) -> list[TrackingUse]:

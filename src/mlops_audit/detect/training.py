@@ -292,9 +292,12 @@ def _fn_fits(ctx: FileContext, fn: Function) -> bool:
 
 def _fitting_scopes(ctx: FileContext) -> frozenset[str]:
     """Scopes of the calls that fit a model in this file (computed once per file; most files have none)."""
-    return ctx.once("fit_scopes", lambda: frozenset(
-        c.scope for c in ctx.calls_among(ctx.calls_by_method, _FIT_METHODS)
-        if fit_kind(ctx, c, ctx.calls_by_scope.get(c.scope, ()))))
+    return ctx.once("fit_scopes", _find_fitting_scopes, ctx)
+
+
+def _find_fitting_scopes(ctx: FileContext) -> frozenset[str]:
+    return frozenset(c.scope for c in ctx.calls_among(ctx.calls_by_method, _FIT_METHODS)
+                     if fit_kind(ctx, c, ctx.calls_by_scope.get(c.scope, ())))
 
 
 def _any_fit(ctx: FileContext, calls: list[Call]) -> bool:
@@ -397,9 +400,12 @@ def _imported_module_calls(index: RepoIndex, ctx: FileContext) -> list[Reached]:
 def _module_tracker_calls(ctx: FileContext) -> list[Reached]:
     """Module-level calls into a tracker's package, as reached through an import (memoized per file: the
     same modules are imported by many entry points)."""
-    return ctx.once("module_tracker_calls", lambda: [
-        Reached(ctx.py.path, call, ("<import>",), call) for call in ctx.calls_by_scope.get("<module>", [])
-        if call.qualname.split(".", 1)[0] in TRACKER_ROOTS])
+    return ctx.once("module_tracker_calls", _find_module_tracker_calls, ctx)
+
+
+def _find_module_tracker_calls(ctx: FileContext) -> list[Reached]:
+    return [Reached(ctx.py.path, call, ("<import>",), call) for call in ctx.calls_by_scope.get("<module>", [])
+            if call.qualname.split(".", 1)[0] in TRACKER_ROOTS]
 
 
 def _attach_tracking(entry: EntryPoint, index: RepoIndex, facts: Facts, cfg_tracking: list[TrackingUse],

@@ -136,7 +136,7 @@ def _fn_calls(fc: FileContext, qualname: str) -> list[Call]:
 
 def _nested_scopes(fc: FileContext) -> dict[str, list[str]]:
     """Scope -> the scopes nested in it, in ``calls_by_scope`` order (built once per file)."""
-    return fc.once("repro_nested_scopes", lambda: _group_nested_scopes(fc))
+    return fc.once("repro_nested_scopes", _group_nested_scopes, fc)
 
 
 def _group_nested_scopes(fc: FileContext) -> dict[str, list[str]]:

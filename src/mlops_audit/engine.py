@@ -7,10 +7,10 @@ findings are reported in.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ._patterns import lazy
 from .applicability import applicable_areas, detect_stakes
 from .model import Finding, Location, Severity
 from .rules import REGISTRY, RuleContext, all_rules
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["evaluate", "fingerprint", "adjust_severity"]
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = lazy(r"\d+")
 _DEMOTE = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW,
            Severity.LOW: Severity.LOW, Severity.INFO: Severity.INFO}
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import tokenize
 from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Mapping
 
+from ._patterns import lazy
 from .facts import Suppression
 
 if TYPE_CHECKING:  # collect/ imports this module in worker processes: keep it light
@@ -33,8 +33,8 @@ MARK = "mlops-audit:"
 INVALID_SUPPRESSION = "AUT900"
 UNUSED_SUPPRESSION = "AUT901"
 _COMMENT_KINDS = frozenset({"python", "notebook", "manifest", "lock", "config", "dockerfile"})
-_DIRECTIVE = re.compile(r"mlops-audit:\s*(?P<verb>[A-Za-z-]*)\s*(?:\[(?P<ids>[^\]]*)\])?(?P<rest>.*)$")
-_ID = re.compile(r"^[A-Z]{3}\d{0,3}$")
+_DIRECTIVE = lazy(r"mlops-audit:\s*(?P<verb>[A-Za-z-]*)\s*(?:\[(?P<ids>[^\]]*)\])?(?P<rest>.*)$")
+_ID = lazy(r"^[A-Z]{3}\d{0,3}$")
 _FORM = "`# mlops-audit: ignore[RULE-ID] -- reason`"
 
 

@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any, Callable, Iterator
 
+from .._patterns import lazy
 from ..facts import ConfigDoc
 from .yaml_lines import MAX_DEPTH, has_go_template, load_yaml_docs, neutralise_templates
 
@@ -152,9 +153,9 @@ _NAME_KINDS = {
     ".pre-commit-config.yml": "precommit", "dvc.yaml": "dvc_yaml", "dvc.yml": "dvc_yaml",
     "dvc.lock": "dvc_lock", "MLproject": "mlproject", ".kedro.yml": "kedro",
 }
-_VALUES = re.compile(r"values(?:[._-].*)?\.ya?ml\Z")
-_PROMPTFOO = re.compile(r"promptfooconfig.*\.(?:ya?ml|json)\Z")
-_KEDRO_NAME = re.compile(r"(?:catalog|parameters)(?:[._-].*)?\.ya?ml\Z")
+_VALUES = lazy(r"values(?:[._-].*)?\.ya?ml\Z")
+_PROMPTFOO = lazy(r"promptfooconfig.*\.(?:ya?ml|json)\Z")
+_KEDRO_NAME = lazy(r"(?:catalog|parameters)(?:[._-].*)?\.ya?ml\Z")
 
 
 def _pattern_kind(lower: str, dirs: list[str]) -> str | None:
@@ -275,8 +276,8 @@ _CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
         or _has_target(d)),
 )
 
-_PARAMS_NAME = re.compile(r"(?:params|hparams[\w.-]*)\.(?:ya?ml|json|toml)\Z")
-_CONFIG_NAME = re.compile(r"config[\w.-]*\.(?:ya?ml|json|toml)\Z")
+_PARAMS_NAME = lazy(r"(?:params|hparams[\w.-]*)\.(?:ya?ml|json|toml)\Z")
+_CONFIG_NAME = lazy(r"config[\w.-]*\.(?:ya?ml|json|toml)\Z")
 _HYDRA_DIRS = frozenset(("conf", "configs", "config"))
 
 
@@ -397,7 +398,7 @@ def _parse_yaml(path: str, text: str) -> list[ConfigDoc]:
     return out
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?:\s*:)?|[\[\]{},]')
+_JSON_TOKEN = lazy(r'"(?:[^"\\]|\\.)*"(?:\s*:)?|[\[\]{},]')
 
 
 def _json_lines(text: str) -> dict[tuple, int]:
@@ -467,8 +468,8 @@ def _parse_toml(path: str, text: str) -> list[ConfigDoc]:
     return [ConfigDoc(path=path, kind=_classify(path, data, "toml"), data=data)]
 
 
-_INI_SECTION = re.compile(r"\s*\[\s*'?(\w+)(?:\s+\"([^\"]*)\")?'?\s*\]")
-_INI_KEY = re.compile(r"\s*([\w.-]+)\s*[=:]")
+_INI_SECTION = lazy(r"\s*\[\s*'?(\w+)(?:\s+\"([^\"]*)\")?'?\s*\]")
+_INI_KEY = lazy(r"\s*([\w.-]+)\s*[=:]")
 
 
 def _ini_path(header: str) -> tuple | None:
@@ -508,9 +509,9 @@ def _parse_dvc_config(path: str, text: str) -> list[ConfigDoc]:
     return [ConfigDoc(path=path, kind="dvc_config", data=data, lines=lines)]
 
 
-_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*(['"])([^'"\n]{1,200})\1""")
-_LINE_STRING = {q: re.compile(rf"((?:[^{q}\\\n]|\\.)*){q}") for q in "'\""}
-_JENKINS_STEP = re.compile(r"""\b(?:sh|bat|powershell|pwsh)\b\s*(?:\(\s*)?(?:script\s*:\s*)?('''|\"\"\"|'|")""")
+_JENKINS_STAGE = lazy(r"""\bstage\s*\(\s*(['"])([^'"\n]{1,200})\1""")
+_LINE_STRING = {q: lazy(rf"((?:[^{q}\\\n]|\\.)*){q}") for q in "'\""}
+_JENKINS_STEP = lazy(r"""\b(?:sh|bat|powershell|pwsh)\b\s*(?:\(\s*)?(?:script\s*:\s*)?('''|\"\"\"|'|")""")
 
 
 def _jenkins_steps(text: str) -> Iterator[tuple[int, str]]:

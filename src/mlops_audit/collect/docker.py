@@ -15,15 +15,16 @@ import json
 import re
 from bisect import bisect_left
 
+from .._patterns import lazy
 from ..facts import Dockerfile, DockerInstruction
 
 __all__ = ["dockerfile_candidate", "parse_dockerfile"]
 
 _NOT_DOCKERFILES = (".dockerignore", ".md", ".rst", ".txt", ".adoc", ".orig", ".bak")
-_DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S*)\s*\Z")
-_INSTRUCTION = re.compile(r"\s*([A-Za-z]+)(?:\s+(.*))?\Z", re.S)
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_HEREDOC = re.compile(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_DIRECTIVE = lazy(r"#\s*([A-Za-z]+)\s*=\s*(\S*)\s*\Z")
+_INSTRUCTION = lazy(r"\s*([A-Za-z]+)(?:\s+(.*))?\Z", re.S)
+_WORD = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEREDOC = lazy(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _DIRECTIVE_NAMES = frozenset(("escape", "syntax", "check"))
 _HEREDOC_INSTRUCTIONS = frozenset(("RUN", "COPY", "ADD"))
 _EXEC_FORM = frozenset(("RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME", "HEALTHCHECK"))

@@ -25,6 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from .._patterns import lazy
 from ..facts import LockFile, Manifest, Requirement
 
 __all__ = ["MANIFEST_KIND", "LOCK_TOOL", "manifest_kind", "parse_manifest"]
@@ -39,15 +40,15 @@ LOCK_TOOL: dict[str, str] = {
     "pylock.toml": "pylock",
 }
 # environment.yml, conda_env.yaml, and conda files named after their use (conda_dependencies.yml, scoring.conda.yml)
-_ENV_RE = re.compile(r"((environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?|[\w.-]*conda[-_.](?!forge[-_.])[\w.-]+|"
+_ENV_RE = lazy(r"((environment|conda[-_]env(ironment)?)([-_.][\w.-]*)?|[\w.-]*conda[-_.](?!forge[-_.])[\w.-]+|"
                      r"[\w.-]+[-_.]conda)\.ya?ml")
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
-_INCLUDE_RE = re.compile(r"(?:-[rc]\s*|--(?:requirement|constraint)(?:\s*=\s*|\s+))(\S+)$")
-_EDITABLE_RE = re.compile(r"(?:-e\s*|--editable(?:\s*=\s*|\s+))(.+)$")
-_URLISH_RE = re.compile(
+_COMMENT_RE = lazy(r"(^|\s+)#.*$")
+_INCLUDE_RE = lazy(r"(?:-[rc]\s*|--(?:requirement|constraint)(?:\s*=\s*|\s+))(\S+)$")
+_EDITABLE_RE = lazy(r"(?:-e\s*|--editable(?:\s*=\s*|\s+))(.+)$")
+_URLISH_RE = lazy(
     r"[a-z][\w+.-]*://|file:|\.{1,2}(?:/|$|[\s\[;])|/|[^\s;@]+\.(?:whl|zip|tar\.gz|tgz)(?:$|[\s#;])", re.I)
-_FIXED_REF_RE = re.compile(r"[0-9a-f]{7,40}|[vV]?\d+(?:\.\d+)+[\w.+-]*")
-_CONDA_RE = re.compile(r"(?:[\w./:-]+::)?([A-Za-z0-9_][\w.-]*)\s*((?:[=<>!~\[]|\d).*)?")
+_FIXED_REF_RE = lazy(r"[0-9a-f]{7,40}|[vV]?\d+(?:\.\d+)+[\w.+-]*")
+_CONDA_RE = lazy(r"(?:[\w./:-]+::)?([A-Za-z0-9_][\w.-]*)\s*((?:[=<>!~\[]|\d).*)?")
 _BACKENDS = (("setuptools", "setuptools"), ("poetry", "poetry"), ("hatchling", "hatch"),
              ("pdm", "pdm"), ("flit", "flit"), ("maturin", "maturin"), ("uv_build", "uv"),
              ("scikit_build", "scikit_build"), ("mesonpy", "meson"))

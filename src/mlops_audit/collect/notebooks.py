@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import warnings
 from typing import Any, Iterable
 
+from .._patterns import lazy
 from ..facts import Cell, Notebook, PyFile, is_test_path
 from .python import PyCollector
 
@@ -30,13 +30,13 @@ _PY_BODY_MAGICS = frozenset({
 # Cell magics whose body is a shell script: their lines are kept as magics facts.
 _SHELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
 _ESCAPES = "%!?/;,"
-_HELP_END = re.compile(r"^[\w.*\[\]'\"%]+\?{1,2}$")
-_ASSIGN_MAGIC = re.compile(r"^[\w.,\s\[\]'\"()*]+?=\s*[!%]")
-_TIMED = re.compile(r"^%(?:time|timeit)\s+(?:-[nrp]\s*\d+\s+|-[qoc]\s+)*(\S.*)$")
-_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-_COLON = re.compile(r"\s*:")
-_WS = re.compile(r"[ \t\r\n]*")
-_OUTPUTS_KEY = re.compile(r'"outputs"\s*:\s*(?=\[)')
+_HELP_END = lazy(r"^[\w.*\[\]'\"%]+\?{1,2}$")
+_ASSIGN_MAGIC = lazy(r"^[\w.,\s\[\]'\"()*]+?=\s*[!%]")
+_TIMED = lazy(r"^%(?:time|timeit)\s+(?:-[nrp]\s*\d+\s+|-[qoc]\s+)*(\S.*)$")
+_JSON_TOKEN = lazy(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_COLON = lazy(r"\s*:")
+_WS = lazy(r"[ \t\r\n]*")
+_OUTPUTS_KEY = lazy(r'"outputs"\s*:\s*(?=\[)')
 _DECODER = json.JSONDecoder()
 
 Magic = tuple[int, str]  # (line within the cell, original text)

@@ -22,9 +22,10 @@ and timestamps and base-60 numbers stay strings.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .._patterns import lazy
 
 if TYPE_CHECKING:
     import yaml
@@ -74,9 +75,9 @@ _SPECIAL_FLOATS = {
     **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
 }
 _PLAIN_START = frozenset("-+.0123456789~nNtTfFyYoO")
-_DEC_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
-_OTHER_INT = re.compile(r"[-+]?0(?:b[01_]+|x[0-9a-fA-F_]+|o[0-7_]+|[0-7_]+)\Z")
-_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?\Z")
+_DEC_INT = lazy(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
+_OTHER_INT = lazy(r"[-+]?0(?:b[01_]+|x[0-9a-fA-F_]+|o[0-7_]+|[0-7_]+)\Z")
+_FLOAT = lazy(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?\Z")
 
 
 def _to_int(text: str) -> int | None:
@@ -410,11 +411,11 @@ def load_yaml_docs(text: str) -> tuple[list[YamlDoc], YamlFailure | None]:
 
 # -- template neutralisation --------------------------------------------------
 
-_DELIMITER = re.compile(r"\$?\{\{|\}\}|\{%|%\}|\{#|#\}")
+_DELIMITER = lazy(r"\$?\{\{|\}\}|\{%|%\}|\{#|#\}")
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
-_GO_SILENT = re.compile(
+_GO_SILENT = lazy(
     r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|block|break|continue)\b|\$\w*\s*:?=)")
-_GO_HINT = re.compile(
+_GO_HINT = lazy(
     r"(?<!\$)\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|include|template|toYaml"
     r"|tpl|required|printf|quote)\b)")
 _SILENT, _OUTPUT = "\x00", "\x01"

@@ -23,6 +23,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Callable, Any, Iterable
 
+from .._patterns import lazy
 from ..facts import Call, Expr, Facts, PyFile, Ref
 from .context import FileContext, RepoIndex
 from .evidence import Evidence
@@ -38,7 +39,7 @@ _DECO_INDEX: PatternIndex[tuple[str, str]] = PatternIndex((p, (c, t)) for p, c, 
 _BASE_INDEX: PatternIndex[tuple[str, str]] = PatternIndex((p, (c, t)) for p, c, t in BASES)
 _KW_INDEX: PatternIndex[tuple[str, Any, str, str]] = PatternIndex((p, (k, v, c, t)) for p, k, v, c, t in KWARGS)
 
-METRIC_NAME = re.compile(
+METRIC_NAME = lazy(
     r"(?i)(^|[_.\[\"'])(acc|accuracy|auc|roc_auc|f1|f1_score|precision|recall|rmse|mse|mae|r2|loss|"
     r"score|metric|metrics|map|ndcg|bleu|rouge|perplexity|error|wer|iou|dice)($|[_.\]\"'])")
 _LLM_MODEL_TYPES = {"question-answering", "text-summarization", "text", "databricks-agent"}
@@ -47,9 +48,9 @@ _PROMOTING_METHODS = ("register_model", "transition_model_version_stage", "set_r
                       "create_model_version", "push_to_hub", "deploy", "promote", "link_model")
 # A comparison that raises is a gate only when it reads like one: a threshold, a baseline or
 # champion, or code whose place says it evaluates or promotes (not an input check or a NaN guard).
-_GATE_NAME = re.compile(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
+_GATE_NAME = lazy(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
                         r"required|expected|target|gate|tolerance")
-_GATE_PLACE = re.compile(r"(?i)eval|gate|promot|deploy|regist|release|validat|quality|champion|compare|check_model")
+_GATE_PLACE = lazy(r"(?i)eval|gate|promot|deploy|regist|release|validat|quality|champion|compare|check_model")
 # Calls that stop a pipeline run or process; a metric comparison right before one of them gates what follows.
 _STOP_METHODS = frozenset({"cancel", "exit", "abort", "fail", "_exit", "terminate"})
 _GATE_REACH = 12
@@ -58,11 +59,11 @@ _DRIFT_STATS = {"scipy.stats.ks_2samp", "scipy.stats.wasserstein_distance", "sci
                 "scipy.stats.kstest", "scipy.stats.anderson_ksamp"}
 _DRIFT_STAT_METHODS = frozenset(name.rsplit(".", 1)[1] for name in _DRIFT_STATS)
 _ORDER_OPS = frozenset({"<", "<=", ">", ">="})
-_DRIFT_FUNCTION = re.compile(r"(?i)(^|_)(psi|population_stability|detect_drift|data_drift|compute_drift)")
+_DRIFT_FUNCTION = lazy(r"(?i)(^|_)(psi|population_stability|detect_drift|data_drift|compute_drift)")
 
 
 # Message, response and base types that live next to the LLM classes of llama-index / langchain packages.
-_LLM_DATA_TYPE = re.compile(r"^(llama_index|langchain)[\w.]*\.(base|types|utils|generic_utils|openai_utils|"
+_LLM_DATA_TYPE = lazy(r"^(llama_index|langchain)[\w.]*\.(base|types|utils|generic_utils|openai_utils|"
                             r"schema)\.\w+$|^(llama_index|langchain)[\w.]*\.\w*(Message|MessageRole|Response|"
                             r"ResponseGen|Metadata|Chunk|Delta)$")
 _SEED_KWARGS = frozenset({"seed", "a", "x", "random_state", "seed_value", "key"})
@@ -142,11 +143,11 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
     _prediction_logging(index, ev, routes)
 
 
-_HOOK_BASE = re.compile(r"(?i)(callback|logger|tracker|hook)(handler|base)?$")
+_HOOK_BASE = lazy(r"(?i)(callback|logger|tracker|hook)(handler|base)?$")
 
 
-_OPTIONAL_REQ_FILE = re.compile(r"(?i)extra|optional|example|integration|contrib|plugin|logger")
-_OPTIONAL_REQ_DIR = re.compile(r"(?i)(^|/)[^/]*(example|demo|tutorial|notebook|benchmark|sample)[^/]*/")
+_OPTIONAL_REQ_FILE = lazy(r"(?i)extra|optional|example|integration|contrib|plugin|logger")
+_OPTIONAL_REQ_DIR = lazy(r"(?i)(^|/)[^/]*(example|demo|tutorial|notebook|benchmark|sample)[^/]*/")
 
 
 def _core_requirements(facts: Facts) -> list:
@@ -397,7 +398,7 @@ def _collected_test_module(name: str) -> bool:
     return name.endswith(".py") and (name.startswith("test") or name.endswith("_test.py"))
 
 
-_PREDICT = re.compile(r"(?:^|\.)(predict\w*|generate|forward|__call__)(?:\(\))?$")
+_PREDICT = lazy(r"(?:^|\.)(predict\w*|generate|forward|__call__)(?:\(\))?$")
 
 
 def _prediction_names(py: PyFile, scope: str) -> set[str]:
@@ -527,7 +528,7 @@ def _promote_scopes(ctx: FileContext) -> set[str]:
 # Gates declared to a pipeline system rather than written as Python comparisons: a TFMA metric threshold (the TFX
 # Evaluator blesses the candidate only when it holds, and the Pusher pushes only blessed models), or a SageMaker
 # Pipelines condition on a metric read from the evaluation report (JsonGet) that decides the following steps.
-_TFMA_THRESHOLD = re.compile(r"^tensorflow_model_analysis(\.[\w.]+)?\.MetricThreshold$")
+_TFMA_THRESHOLD = lazy(r"^tensorflow_model_analysis(\.[\w.]+)?\.MetricThreshold$")
 _SM_CONDITIONS = frozenset({"ConditionGreaterThan", "ConditionGreaterThanOrEqualTo", "ConditionLessThan",
                             "ConditionLessThanOrEqualTo"})
 _GATE_METHODS = _SM_CONDITIONS | {"MetricThreshold"}
@@ -566,7 +567,7 @@ def _mlflow_signature(ctx: FileContext, ev: Evidence) -> None:
                 ev.add("model_signature", "mlflow", ctx.py.path, call.line, "log_model(signature=...)", call.cell)
 
 
-_RESPONSE_CLASS = re.compile(r"(?i)(response|output|result|prediction|reply|answer)s?$")
+_RESPONSE_CLASS = lazy(r"(?i)(response|output|result|prediction|reply|answer)s?$")
 
 
 def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
@@ -629,16 +630,16 @@ def _serving_surface(index: RepoIndex, ev: Evidence, routes: list[Route]) -> Non
 
 # --- prediction logging: the serving path writes requests/predictions somewhere durable --------
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_PREDICTION_ROUTE = re.compile(r"(?i)predict|infer|score|classif|generat|complet|chat|invocations|recommend|"
+_PREDICTION_ROUTE = lazy(r"(?i)predict|infer|score|classif|generat|complet|chat|invocations|recommend|"
                                r"detect|forecast|embed|summar|translat|transcrib|rank|answer|query")
-_MODEL_METHOD = re.compile(r"^(predict\w*|generate|invoke|ainvoke|forward|infer\w*|classify)$")
+_MODEL_METHOD = lazy(r"^(predict\w*|generate|invoke|ainvoke|forward|infer\w*|classify)$")
 _SINK_METHODS = frozenset({"insert_one", "insert_many", "insert_rows_json", "insert_rows", "put_item", "put_record",
                            "put_records", "put_record_batch", "xadd", "bulk_save_objects", "add_all", "writerow",
                            "writerows", "to_sql", "send_message", "send_message_batch"})
 _QUEUE_ROOTS = ("kafka.", "confluent_kafka.", "aiokafka.", "google.cloud.pubsub", "pika.", "redis.")
 _QUEUE_METHODS = frozenset({"send", "produce", "send_and_wait", "publish", "basic_publish", "lpush", "rpush", "xadd"})
 _TASK_METHODS = frozenset({"add_task", "submit", "apply_async", "delay", "create_task", "run_in_executor", "spawn"})
-_SQL_INSERT = re.compile(r"(?is)^\s*(insert|upsert|replace)\s+into\b")
+_SQL_INSERT = lazy(r"(?is)^\s*(insert|upsert|replace)\s+into\b")
 
 
 def _sink(ctx: FileContext, call: Call) -> str | None:
@@ -723,14 +724,14 @@ _AIRFLOW_DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.sdk.dag"
 _SCHEDULE_KWARGS = ("schedule_interval", "schedule", "timetable")
 _PREFECT_SCHEDULE_KWARGS = frozenset({"cron", "interval", "rrule", "schedule", "schedules"})
 _SCHEDULE_CALLS = (
-    ("prefect", re.compile(r"^prefect\.(client|server)\.schemas\.schedules\.(Cron|Interval|RRule)Schedule$")),
-    ("zenml", re.compile(r"^zenml\.(config\.(schedule\.)?)?Schedule$")),
-    ("dagster", re.compile(r"^dagster\.(ScheduleDefinition|build_schedule_from_partitioned_job)$")),
-    ("vertex", re.compile(r"^google\.cloud\.aiplatform\.(PipelineJob\.create_schedule|PipelineJobSchedule)$")),
+    ("prefect", lazy(r"^prefect\.(client|server)\.schemas\.schedules\.(Cron|Interval|RRule)Schedule$")),
+    ("zenml", lazy(r"^zenml\.(config\.(schedule\.)?)?Schedule$")),
+    ("dagster", lazy(r"^dagster\.(ScheduleDefinition|build_schedule_from_partitioned_job)$")),
+    ("vertex", lazy(r"^google\.cloud\.aiplatform\.(PipelineJob\.create_schedule|PipelineJobSchedule)$")),
 )
 # "train" as a word part of an identifier: train_model, retrain, model-training, Trainer; not pretrained,
 # constraint or the train_test_split helper.
-_TRAIN_WORD = re.compile(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
+_TRAIN_WORD = lazy(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
 _TASK_KWARGS = frozenset({"task_id", "dag_id", "python_callable", "image", "bash_command", "command", "cmds",
                           "arguments", "application", "entrypoint", "name", "job_name", "pipeline_name",
                           "display_name", "template_path", "pipeline_func", "job", "flow"})
@@ -809,15 +810,15 @@ def _orchestrator_schedules(ctx: FileContext, ev: Evidence) -> None:
 # --- alerts posted to chat or paging services -------------------------------------------------
 # code alerts count where the code is about watching a model or data (monitoring/, drift checks, alert
 # helpers), not in CI report scripts or end-of-training notifications
-_ALERT_PLACE = re.compile(r"(?i)monitor|drift|alert|alarm|notif|anomal|incident|oncall|on_call|pag(e|ing)|"
+_ALERT_PLACE = lazy(r"(?i)monitor|drift|alert|alarm|notif|anomal|incident|oncall|on_call|pag(e|ing)|"
                           r"watchdog|health|metric|quality|psi|sla|slo|degrad|outage|escalat")
 _HTTP_POST = frozenset({"requests.post", "httpx.post", "httpx.AsyncClient.post", "httpx.Client.post",
                         "requests.Session.post", "aiohttp.ClientSession.post", "urllib.request.urlopen"})
-_ALERT_TARGETS = (("slack", re.compile(r"(?i)hooks\.slack\.com|slack")),
-                  ("pagerduty", re.compile(r"(?i)pagerduty")),
-                  ("opsgenie", re.compile(r"(?i)opsgenie")),
-                  ("teams", re.compile(r"(?i)webhook\.office\.com|teams_webhook|msteams")),
-                  ("discord", re.compile(r"(?i)discord(app)?\.com/api/webhooks|discord_webhook")))
+_ALERT_TARGETS = (("slack", lazy(r"(?i)hooks\.slack\.com|slack")),
+                  ("pagerduty", lazy(r"(?i)pagerduty")),
+                  ("opsgenie", lazy(r"(?i)opsgenie")),
+                  ("teams", lazy(r"(?i)webhook\.office\.com|teams_webhook|msteams")),
+                  ("discord", lazy(r"(?i)discord(app)?\.com/api/webhooks|discord_webhook")))
 
 
 def _url_text(value: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from ..facts import ConfigDoc, Facts
 from .code_caps import CALL_INDEX
 from .evidence import Evidence
@@ -22,31 +23,31 @@ CI_TOOLS = {
     "buildkite": "buildkite", "travis": "travis", "drone": "drone", "jenkins": "jenkins",
     "cloud_build": "google_cloud_build",
 }
-TEST_COMMAND = re.compile(
+TEST_COMMAND = lazy(
     r"(^|[\s;&|(/])(pytest|py\.test|tox|nox|unittest|nosetests|make\s+(test|check|tests)|"
     r"(hatch|poetry|uv|pdm|pipenv)\s+run\s+(pytest|test|tox|nox)|python\d*(\.\d+)?\s+-m\s+(pytest|unittest)|"
     r"bash\s+\S*test\S*\.sh|\./\S*test\S*\.sh|just\s+test)(\s|$|[;&|)])")
 # ``train`` must start a word part: ``pretrained``, ``constraint`` and ``mytrain`` are not training.
-TRAIN_COMMAND = re.compile(
+TRAIN_COMMAND = lazy(
     r"(^|[\s;&|/])(\S*(?<![A-Za-z])(re)?train\S*\.py|dvc\s+repro|dvc\s+exp\s+run|mlflow\s+run|kedro\s+run|"
     r"zenml\s+pipeline\s+run|python\d*\s+-m\s+\S*(?<![A-Za-z])(re)?train\S*|\S*(?<![A-Za-z])retrain\S*|"
     r"\S*pipeline\S*\.py|run\.py\s+.*train)")
 # Shell segments that set things up rather than run them: installing pytest is not running it.
-_SETUP_SEGMENT = re.compile(
+_SETUP_SEGMENT = lazy(
     r"^\s*(sudo\s+)?(python\d*(\.\d+)?\s+-m\s+)?(pip\d*|uv\s+pip|pipx|poetry\s+add|pdm\s+add|uv\s+add|"
     r"conda|mamba|micromamba|apt(-get)?|brew|npm|yarn|echo|printf)\b")
 # Model-server images: a container running one of them serves a model whatever the manifest kind.
 _SERVING_IMAGES = (
-    ("tf_serving", re.compile(r"(^|/)tensorflow/serving([:@]|$)")),
-    ("triton", re.compile(r"(^|/)(nvidia/)?tritonserver([:@]|$)")),
-    ("torchserve", re.compile(r"(^|/)pytorch/torchserve([:@-]|$)")),
-    ("vllm", re.compile(r"(^|/)vllm/vllm-openai([:@]|$)")),
-    ("tgi", re.compile(r"(^|/)huggingface/text-generation-inference([:@]|$)")),
+    ("tf_serving", lazy(r"(^|/)tensorflow/serving([:@]|$)")),
+    ("triton", lazy(r"(^|/)(nvidia/)?tritonserver([:@]|$)")),
+    ("torchserve", lazy(r"(^|/)pytorch/torchserve([:@-]|$)")),
+    ("vllm", lazy(r"(^|/)vllm/vllm-openai([:@]|$)")),
+    ("tgi", lazy(r"(^|/)huggingface/text-generation-inference([:@]|$)")),
 )
 # CLI commands that deploy a model behind an endpoint.
 _DEPLOY_COMMANDS = (
-    ("azureml", re.compile(r"(^|\s)az\s+ml\s+(model\s+deploy|online-deployment\s+create|online-endpoint\s+create)\b")),
-    ("vertex", re.compile(r"(^|\s)gcloud\s+(beta\s+)?ai\s+endpoints\s+deploy-model\b")),
+    ("azureml", lazy(r"(^|\s)az\s+ml\s+(model\s+deploy|online-deployment\s+create|online-endpoint\s+create)\b")),
+    ("vertex", lazy(r"(^|\s)gcloud\s+(beta\s+)?ai\s+endpoints\s+deploy-model\b")),
 )
 
 
@@ -170,9 +171,9 @@ def _ci(doc: ConfigDoc, ev: Evidence) -> None:
 
 # An action that runs the test suite (``.../tox-github-action``, ``.../pytest-action``), or a step whose inputs
 # configure pytest (``pytest-args:`` of an app-testing action).
-_TEST_ACTION = re.compile(r"(?i)(^|[/_-])(pytest|tox|nox)([/_-]|$)")
-_REPORT_ACTION = re.compile(r"(?i)result|report|summary|publish|coverage|annotat|comment|upload")
-_TEST_INPUT = re.compile(r"(?i)(^|[-_])pytest([-_]|$)")
+_TEST_ACTION = lazy(r"(?i)(^|[/_-])(pytest|tox|nox)([/_-]|$)")
+_REPORT_ACTION = lazy(r"(?i)result|report|summary|publish|coverage|annotat|comment|upload")
+_TEST_INPUT = lazy(r"(?i)(^|[-_])pytest([-_]|$)")
 
 
 def _parent(data: Any, path: tuple) -> Any:

@@ -8,11 +8,11 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Iterable, Iterator, TypeVar
 
+from .._patterns import lazy
 from ..facts import Call, Expr, Facts, Function, PyFile
 from .matcher import normalize_qualname
 
@@ -22,7 +22,7 @@ _UNSET = object()
 __all__ = ["FileContext", "RepoIndex", "effective_name", "absolute_module"]
 
 # Calls that wrap an object and return one with the same interface (adapters, compilation, tracing patches).
-_SAME_INTERFACE = re.compile(
+_SAME_INTERFACE = lazy(
     r"^(peft\.(\w+\.)*(PeftModel\w*\.from_pretrained|get_peft_model|prepare_model_for_\w+)|"
     r"torch\.compile|torch\.jit\.(script|trace)|instructor\.(patch|from_openai|from_anthropic|from_litellm)|"
     r"langsmith\.wrappers\.wrap_\w+)$")

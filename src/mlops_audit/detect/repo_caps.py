@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from .._patterns import lazy
 from ..facts import ConfigDoc, Facts, Requirement
 from .evidence import Evidence
 
@@ -15,10 +16,10 @@ __all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file"
 _MODEL_EXT = {".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras", ".pkl", ".pickle", ".joblib", ".onnx",
               ".safetensors", ".pb", ".tflite", ".mlmodel", ".gguf", ".sav",
               ".mar"}  # .mar: a TorchServe model archive (weights + handler zipped)
-_BIN_WEIGHTS = re.compile(r"(?i)(pytorch_model|model|weights?|adapter_model|checkpoint|ckpt)[^/]*\.bin$")
+_BIN_WEIGHTS = lazy(r"(?i)(pytorch_model|model|weights?|adapter_model|checkpoint|ckpt)[^/]*\.bin$")
 _CARD_NAMES = {"model_card.md", "modelcard.md", "model-card.md", "model_card.yaml", "model_card.json"}
-_PROMPT_DIR = re.compile(r"(^|/)prompts?(/|$)|(^|/)prompt_templates?(/|$)")
-_NON_RUNTIME_REQ = re.compile(r"(?i)(^|/|[-_.])(dev|test|tests|testing|lint|docs?|ci|style|typing|mypy|build)"
+_PROMPT_DIR = lazy(r"(^|/)prompts?(/|$)|(^|/)prompt_templates?(/|$)")
+_NON_RUNTIME_REQ = lazy(r"(?i)(^|/|[-_.])(dev|test|tests|testing|lint|docs?|ci|style|typing|mypy|build)"
                               r"([-_.]|/|$)")
 
 
@@ -130,7 +131,7 @@ def _model_card(facts: Facts, ev: Evidence) -> None:
             ev.add("model_card", "huggingface_hub", path, 1, "Hugging Face model card metadata")
 
 
-_PROMPT_KEY = re.compile(r"(?i)(^|_)(system_)?(prompt|prompts)(_|$)|^(system|user)_(message|template)$|"
+_PROMPT_KEY = lazy(r"(?i)(^|_)(system_)?(prompt|prompts)(_|$)|^(system|user)_(message|template)$|"
                          r"^(instruction|prompt)_template$")
 _PROMPT_DOC_KINDS = frozenset({"json", "yaml", "toml", "params", "hydra"})
 
@@ -212,7 +213,7 @@ def _config_management(facts: Facts, ev: Evidence) -> None:
         ev.add("config_management", "yaml", kedro_params[0].path, 1, "kedro parameters file")
 
 
-_RUN_CONFIG_NAME = re.compile(r"(^|[_-])(config|configs|params|hparams|hyperparams|hyperparameters|settings)"
+_RUN_CONFIG_NAME = lazy(r"(^|[_-])(config|configs|params|hparams|hyperparams|hyperparameters|settings)"
                               r"([_-][\w-]*)?\.(json|toml)$")
 _MODEL_CONFIG_KEYS = frozenset({"architectures", "model_type", "_name_or_path", "transformers_version"})
 

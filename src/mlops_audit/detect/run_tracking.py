@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from .._records import record
 from ..facts import Call, ConfigDoc, Expr, Facts, PyFile
 from .calls import effective
@@ -152,17 +153,17 @@ TRACKER_ROOTS = frozenset(p.split(".", 1)[0] for p, _, _ in _TRACK_ROWS) - {"*"}
 # method names that mark a tracker call on an untyped receiver, when the file imports that tracker
 _UNTYPED = {
     "wandb": ({"log": "metrics", "log_artifact": "artifacts", "use_artifact": "dataset", "log_model": "model",
-               "link_model": "model"}, re.compile(r"(?i)run$|^wandb|^wb")),
+               "link_model": "model"}, lazy(r"(?i)run$|^wandb|^wb")),
     "dvclive": ({"log_metric": "metrics", "log_param": "params", "log_params": "params", "log_artifact": "artifacts",
                  "log_image": "artifacts", "log_plot": "artifacts", "log_sklearn_plot": "artifacts"},
-                re.compile(r"(?i)live")),
+                lazy(r"(?i)live")),
     "mlflow": ({"log_metric": "metrics", "log_param": "params", "log_batch": "metrics", "log_artifact": "artifacts",
                 "log_params": "params", "log_metrics": "metrics", "log_input": "dataset"},
-               re.compile(r"(?i)client|mlflow|tracker|run")),
+               lazy(r"(?i)client|mlflow|tracker|run")),
     "torch": ({"add_scalar": "metrics", "add_scalars": "metrics", "add_hparams": "params"},
-              re.compile(r"(?i)writer|tb|summary|logger")),
+              lazy(r"(?i)writer|tb|summary|logger")),
     "tensorboardX": ({"add_scalar": "metrics", "add_scalars": "metrics", "add_hparams": "params"},
-                     re.compile(r"(?i)writer|tb|summary|logger")),
+                     lazy(r"(?i)writer|tb|summary|logger")),
 }
 _UNTYPED_METHODS = frozenset(m for methods, _ in _UNTYPED.values() for m in methods)
 _TRACKER_CTOR_ROOTS = {"wandb": "wandb", "mlflow": "mlflow", "dvclive": "dvclive", "torch": "tensorboard",
@@ -259,9 +260,9 @@ IMPLIED = {
 # tools that stand for "whichever tracker the command line picks"
 RUNTIME_CHOSEN = frozenset({"accelerate", "transformers"})
 _LIGHTNING_MODULE_LOG_MODEL = {"WandbLogger", "MLFlowLogger", "NeptuneLogger", "CometLogger"}
-_DATASET_KEY = re.compile(r"(?i)(data(set)?|train(ing)?_data|corpus).*(version|hash|sha|md5|rev|digest|commit|uri|id)"
+_DATASET_KEY = lazy(r"(?i)(data(set)?|train(ing)?_data|corpus).*(version|hash|sha|md5|rev|digest|commit|uri|id)"
                           r"|(version|hash|sha|md5|rev|digest).*(data|dataset)")
-_CODE_KEY = re.compile(r"(?i)mlflow\.source\.git\.commit|git.?(sha|commit|rev|hash)|commit.?(sha|hash)|code.?version")
+_CODE_KEY = lazy(r"(?i)mlflow\.source\.git\.commit|git.?(sha|commit|rev|hash)|commit.?(sha|hash)|code.?version")
 
 
 def _literal_keys(call: Call) -> list[str]:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from .._patterns import lazy
 from ..facts import Call, ConfigDoc, Expr, Facts, Function, Ref
 from .calls import DEPTH, Reached, calls_in, effective, targets, walk_from
 from .context import FileContext, RepoIndex
@@ -39,7 +40,7 @@ __all__ = ["EntryPoint", "TrainingView", "training_view", "fit_kind", "STEP_DECO
 
 _K = frozenset
 
-_PREPROC = re.compile(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer$|tokeni[sz]er|\bpca\b|pca\.|"
+_PREPROC = lazy(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer$|tokeni[sz]er|\bpca\b|pca\.|"
                       r"normali[sz]er|binarizer|discreti[sz]er|selector|featurizer|preprocess|"
                       r"sklearn\.(preprocessing|feature_extraction|feature_selection|decomposition|impute)\.")
 _BOOST_TRAIN = {"xgboost.train", "lightgbm.train", "catboost.train", "xgboost.cv", "lightgbm.cv"}

@@ -8,10 +8,10 @@ seed traceability table all read ``REGISTRY``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
+from .._patterns import lazy
 from .._records import record
 from ..model import Severity
 
@@ -30,8 +30,8 @@ AREA_PREFIX = {
 }
 # security is not an area of capabilities.yaml: its findings are scored under the area they endanger
 SECURITY_AREA_OF = "reproducibility"
-_ID = re.compile(r"^[A-Z]{3}\d{3}$")
-_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_ID = lazy(r"^[A-Z]{3}\d{3}$")
+_NAME = lazy(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @record()

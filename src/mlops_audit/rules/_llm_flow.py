@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
+from .._patterns import lazy
 from .._records import record
 from ..detect.code_caps import call_matches
 from ..detect.context import FileContext, RepoIndex
@@ -46,7 +47,7 @@ LLM_METHODS = frozenset({
 _HEURISTIC_METHODS = frozenset({"invoke", "ainvoke", "predict", "generate", "complete", "acomplete", "chat",
                                 "stream", "astream", "completion", "generate_content", "send_message"})
 SYSTEM_KWARGS = ("system", "system_prompt", "system_instruction", "instructions", "system_message")
-_NOT_PROMPT_API = re.compile(r"(?i)embed|\.(images|audio|files|moderations|fine_tuning|batches|vector_stores|"
+_NOT_PROMPT_API = lazy(r"(?i)embed|\.(images|audio|files|moderations|fine_tuning|batches|vector_stores|"
                              r"uploads|threads|assistants)\.")
 _BEDROCK_METHODS = frozenset({"invoke_model", "invoke_model_with_response_stream", "converse", "converse_stream"})
 _USER_ROLES = frozenset({"user", "human"})
@@ -59,9 +60,9 @@ _PASSTHROUGH = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "title"
                           "to_dict", "removeprefix", "removesuffix", "body", "text", "receive_text",
                           "receive_json", "getlist"})
 _STRING_EXPRS = frozenset({"fstring", "concat", "format", "binop", "boolop", "ifexp", "await", "joinedstr"})
-_TEMPLATE_NAME = re.compile(r"(?i)prompt|template|instruction")
-_PROMPT_VAR = re.compile(r"(?i)prompt|messages")
-_HELPER_NAME = re.compile(r"(?i)prompt|message")
+_TEMPLATE_NAME = lazy(r"(?i)prompt|template|instruction")
+_PROMPT_VAR = lazy(r"(?i)prompt|messages")
+_HELPER_NAME = lazy(r"(?i)prompt|message")
 # every value Flow._source_of accepts starts like _SOURCE_HEADS or is a call whose name ends like _SOURCE_ENDS
 _SOURCE_HEADS = ("sys.argv", "flask.request", "quart.request")
 _SOURCE_ENDS = ("input", "parse_args", "parse_known_args", "text_area", "prompt", "ask", "read", "readline")

@@ -11,10 +11,10 @@ RuleContext so several rules share one computation.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
+from .._patterns import lazy
 from ..detect.code_caps import training_calls
 from ..detect.context import FileContext
 from ..detect.matcher import normalize_qualname
@@ -222,7 +222,7 @@ _NP_NOT_DRAWS = frozenset({
     "seed", "default_rng", "RandomState", "Generator", "get_state", "set_state", "SeedSequence", "PCG64",
     "PCG64DXSM", "MT19937", "Philox", "SFC64", "BitGenerator",
 })
-_SK_RANDOM = re.compile(
+_SK_RANDOM = lazy(
     r"^(RandomForest\w+|ExtraTrees\w+|ExtraTree\w+|GradientBoosting\w+|HistGradientBoosting\w+|DecisionTree\w+|"
     r"MLP\w+|SGD\w+|Perceptron|PassiveAggressive\w+|KMeans|MiniBatchKMeans|BisectingKMeans|IsolationForest|"
     r"AdaBoost\w+|Bagging\w+|RandomTreesEmbedding|TSNE|train_test_split|ShuffleSplit|StratifiedShuffleSplit|"
@@ -234,7 +234,7 @@ _TORCH_DRAWS = frozenset({
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
     "multinomial", "poisson",
 })
-_TORCH_RANDOM_LAYERS = re.compile(
+_TORCH_RANDOM_LAYERS = lazy(
     r"^(Linear|LazyLinear|Bilinear|Conv\w*|LazyConv\w*|Embedding\w*|LSTM\w*|GRU\w*|RNN\w*|MultiheadAttention|"
     r"Transformer\w*|\w*Dropout\w*|RReLU)$")
 _TF_DRAW_PREFIXES = ("tensorflow.keras.layers.", "keras.layers.", "tensorflow.keras.initializers.",
@@ -267,8 +267,8 @@ SEEDERS: dict[str, tuple[str, ...]] = {
     "accelerate.utils.set_seed": _ALL_TORCH,
     "accelerate.utils.random.set_seed": _ALL_TORCH,
 }
-HF_TRAINER = re.compile(r"^(transformers\.(\w+\.)*(Seq2Seq)?Trainer|trl\.(\w+\.)*\w*Trainer|setfit\.(\w+\.)*Trainer)$")
-_SEED_HELPER = re.compile(r"(?i)^((set|fix|setup|init|reset)_?\w*_?seeds?|seed_?(everything|all|torch|rngs?)\w*)$")
+HF_TRAINER = lazy(r"^(transformers\.(\w+\.)*(Seq2Seq)?Trainer|trl\.(\w+\.)*\w*Trainer|setfit\.(\w+\.)*Trainer)$")
+_SEED_HELPER = lazy(r"(?i)^((set|fix|setup|init|reset)_?\w*_?seeds?|seed_?(everything|all|torch|rngs?)\w*)$")
 
 
 def _kw_is_set(call: Call, name: str) -> bool:
@@ -348,7 +348,7 @@ def _reseeded(r: Reached) -> bool:
                for c in r.ctx.calls_by_scope.get(call.scope, ()))
 
 
-CUDA_DEVICE = re.compile(r"^cuda(:\d+)?$")
+CUDA_DEVICE = lazy(r"^cuda(:\d+)?$")
 
 
 def uses_cuda(name: str, call: Call) -> bool:
@@ -451,13 +451,13 @@ def _hf_trainer_subclasses(rctx: "RuleContext") -> frozenset[str]:
 
 # -- configuration ---------------------------------------------------------------------------------------------------
 
-_CONFIG_CALL = re.compile(
+_CONFIG_CALL = lazy(
     r"^(argparse\.|click\.|typer\.|fire\.|hydra\.|omegaconf\.|yaml\.(safe_)?load|yaml\.full_load|json\.loads?$|"
     r"toml\.load|tomllib\.load|tomli\.load|configparser\.|os\.getenv|os\.environ\.get|transformers\.HfArgumentParser|"
     r"transformers\.hf_argparser\.|jsonargparse\.|tyro\.|simple_parsing\.|absl\.flags|absl\.app\.run|ml_collections\.|"
     r"gin\.|dotenv\.|dvc\.api\.params_show|lightning\.pytorch\.cli\.|pytorch_lightning\.cli\.|lightning\.pytorch\.cli|"
     r"pydantic_settings\.|sacred\.|docopt\.|mlflow\.projects|wandb\.config)")
-_CONFIG_DECORATOR = re.compile(r"^(hydra\.main|click\.|typer\.|gin\.configurable|sacred\.|absl\.)")
+_CONFIG_DECORATOR = lazy(r"^(hydra\.main|click\.|typer\.|gin\.configurable|sacred\.|absl\.)")
 
 
 def reads_config(entry: EntryPoint) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from .._records import record
 from ..detect.context import FileContext, RepoIndex
 from ..detect.matcher import PatternIndex, normalize_qualname
@@ -57,7 +58,7 @@ _LOADER_PATTERNS = (
 _LOADERS: PatternIndex[str] = PatternIndex((p, p) for p in _LOADER_PATTERNS)
 _NEEDS_MODEL_FILE_KW = {"lightgbm.Booster", "xgboost.Booster"}
 _BYTES_LOADERS = {"pickle.loads", "dill.loads", "cloudpickle.loads"}
-_USER_INPUT = re.compile(r"(?i)(^|\.)(request|req|upload\w*|payload|body)(\.|$)")
+_USER_INPUT = lazy(r"(?i)(^|\.)(request|req|upload\w*|payload|body)(\.|$)")
 
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools.cached",
                      "cachetools.func.", "async_lru.alru_cache", "aiocache.cached", "streamlit.cache_resource",
@@ -266,17 +267,17 @@ def lazy_once(frames: tuple[Frame, ...], ctx: FileContext, call: Call) -> str | 
 
 # --- routes ---------------------------------------------------------------------------------
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
-_PREDICT_WORDS = re.compile(
+_PREDICT_WORDS = lazy(
     r"(?i)predict|infer|scor(e|ing)|classif|generat|embed|recommend|forecast|detect|segment|transcri|translat|"
     r"summar|complet|chat|answer|rerank|rank|estimat|sentiment|invocation|caption|ocr|similar|analy[sz]|"
     r"extract|ask|query|search|qa\b")
-_NOT_PREDICTION = re.compile(
+_NOT_PREDICTION = lazy(
     r"(?i)train|fit|reload|refresh|upload|login|logout|auth|token|register|signup|user|feedback|label|webhook|"
     r"admin|config|setting|delete|wipe|reset|deploy|promote|rollback|health|metric")
 _MODEL_METHODS = {"predict", "predict_proba", "predict_log_proba", "decision_function", "generate", "agenerate",
                   "inference", "infer", "invoke", "ainvoke", "transcribe", "classify", "embed_query",
                   "embed_documents", "async_run", "kneighbors", "forward", "predict_on_batch"}
-_MODEL_OBJECT = re.compile(r"(?i)model|clf|classifier|regressor|estimator|pipe|predictor|nlp|llm|detector|"
+_MODEL_OBJECT = lazy(r"(?i)model|clf|classifier|regressor|estimator|pipe|predictor|nlp|llm|detector|"
                            r"generator|encoder|segmenter|summarizer|tagger|ranker|recommender|forecaster")
 
 
@@ -366,7 +367,7 @@ class ServingView:
         return None
 
 
-_SAMPLE_DIR = re.compile(r"(?i)/(examples?|demos?|samples?|tutorials?|notebooks?|playground|sandbox)/")
+_SAMPLE_DIR = lazy(r"(?i)/(examples?|demos?|samples?|tutorials?|notebooks?|playground|sandbox)/")
 
 
 def serving_view(ctx: RuleContext) -> ServingView:

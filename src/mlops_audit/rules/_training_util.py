@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from .._records import record
 from ..detect.code_caps import CALL_INDEX
 from ..detect.signatures import CALLS
@@ -26,10 +27,10 @@ __all__ = [
     "is_data_load", "is_builtin_data",
 ]
 
-_MODEL_NAME = re.compile(r"(?i)(^|_)(model|clf|classifier|regressor|estimator|pipeline|pipe|booster|bst|net|network|"
+_MODEL_NAME = lazy(r"(?i)(^|_)(model|clf|classifier|regressor|estimator|pipeline|pipe|booster|bst|net|network|"
                          r"learner|gbm|xgb|lgbm|lgb|rf|svm|svc|knn|lr|logreg|trained_model|best_model|final_model|"
                          r"forest|tree|ensemble|automl|predictor|regr|reg|cls|detector)(\d*)$")
-_MODEL_EXT = re.compile(r"(?i)\.(pkl|pickle|joblib|pt|pth|ckpt|h5|hdf5|keras|onnx|safetensors|bin|sav|model|cbm|ubj|"
+_MODEL_EXT = lazy(r"(?i)\.(pkl|pickle|joblib|pt|pth|ckpt|h5|hdf5|keras|onnx|safetensors|bin|sav|model|cbm|ubj|"
                         r"pb|tflite|mlmodel|gguf)$")
 
 
@@ -190,7 +191,7 @@ def _model_save(fctx: FileContext, call: Call, name: str, fitted: set[str]) -> S
 
 # -- registry -------------------------------------------------------------------
 
-_PROMOTION = re.compile(r"(transition_model_version_stage|set_registered_model_alias|set_model_version_alias|"
+_PROMOTION = lazy(r"(transition_model_version_stage|set_registered_model_alias|set_model_version_alias|"
                         r"update_model_package|set_stage|link_artifact)$")
 
 
@@ -244,12 +245,12 @@ def promotion_sites(ctx: RuleContext) -> list[Site]:
 
 # -- data loading -----------------------------------------------------------------
 
-_DATA_LOADERS = re.compile(
+_DATA_LOADERS = lazy(
     r"^(pandas|polars|dask\.dataframe|modin\.pandas)\.(read_\w+|scan_\w+)$|^pyarrow\.parquet\.read_table$|"
     r"\.read\.(csv|parquet|json|table|load|format|orc)$|"
     r"^datasets\.load_dataset$|^datasets\.load_from_disk$|^tensorflow\.data\.experimental\.make_csv_dataset$|"
     r"^ray\.data\.read_\w+$")
-_BUILTIN_DATA = re.compile(r"^(torchvision\.datasets|tensorflow\.keras\.datasets|keras\.datasets|sklearn\.datasets|"
+_BUILTIN_DATA = lazy(r"^(torchvision\.datasets|tensorflow\.keras\.datasets|keras\.datasets|sklearn\.datasets|"
                            r"tensorflow_datasets|torchtext\.datasets)\.")
 
 
@@ -265,7 +266,7 @@ def is_builtin_data(name: str) -> bool:
     return bool(_BUILTIN_DATA.search(name))
 
 
-_NOT_TRAINING_DATA = re.compile(r"(?i)result|metric|evolve|plot|log|report|summary|history|score|prediction")
+_NOT_TRAINING_DATA = lazy(r"(?i)result|metric|evolve|plot|log|report|summary|history|score|prediction")
 
 
 def data_loads(ctx: RuleContext, entry: EntryPoint) -> list[Reached]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from ..detect.config_caps import CI_TOOLS, TEST_COMMAND, ci_commands
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -96,7 +97,7 @@ def no_retraining_trigger(ctx: RuleContext) -> Iterator[Hit]:
               key="retraining")
 
 
-_MAYBE_TESTS = re.compile(r"(^|[\s;&|])(make(\s*$|\s+(ci|all|check\w*|verify|validate|qa|tests?\w*))|"
+_MAYBE_TESTS = lazy(r"(^|[\s;&|])(make(\s*$|\s+(ci|all|check\w*|verify|validate|qa|tests?\w*))|"
                           r"(bash|sh|\./|python\d*\s+)\S*(ci|check|verify|test|qa)\S*)(\s|$)")
 _SCRIPTISH = (".sh", ".bash", ".yaml", ".yml", ".ps1", ".bat", ".cmd", ".mk")
 

@@ -12,6 +12,7 @@ import re
 import shlex
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from ..facts import Call, Expr, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -104,7 +105,7 @@ def empty_cache_oom_remedy(ctx: RuleContext) -> Iterator[Hit]:
 
 _PRECISION_KEYS = frozenset({"fp16", "bf16", "amp", "use_amp", "mixed_precision", "precision", "half", "use_fp16",
                              "use_bf16", "autocast", "tf32"})
-_LOW_PRECISION = re.compile(r"(?i)^(16|bf16|fp16|16-mixed|bf16-mixed|16-true|bf16-true|mixed|amp|half|true|o1|o2)$")
+_LOW_PRECISION = lazy(r"(?i)^(16|bf16|fp16|16-mixed|bf16-mixed|16-true|bf16-true|mixed|amp|half|true|o1|o2)$")
 _CONFIG_KINDS = ("hydra", "params", "yaml", "json", "toml")
 _WALK_BUDGET = 20000
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from ..detect.calls import Reached, effective
 from ..facts import Call, Expr, Ref
 from ..model import Severity
@@ -37,7 +38,7 @@ def _custom_validation(ctx: RuleContext, r: Reached) -> bool:
     return False
 
 
-_SCHEMA_WORDS = re.compile(r"(?i)column|schema|dtype|isnull|isna|null_count|missing|feature_names")
+_SCHEMA_WORDS = lazy(r"(?i)column|schema|dtype|isnull|isna|null_count|missing|feature_names")
 
 
 _VALIDATION_ROOTS = ("great_expectations", "pandera", "tensorflow_data_validation", "deepchecks", "soda", "cerberus")
@@ -89,14 +90,14 @@ def no_data_validation(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- serving-side checks ---------------------------------------------------------------
 
-_FLASK_REQUEST = re.compile(r"^(flask|quart)\.request\.(json|get_json|form|args|values|data|files|get_data)")
+_FLASK_REQUEST = lazy(r"^(flask|quart)\.request\.(json|get_json|form|args|values|data|files|get_data)")
 _RAW_ANNOTATIONS = {"dict", "typing.Dict", "Dict", "list", "typing.List", "List", "typing.Any", "Any",
                     "fastapi.Body", "starlette.requests.Request", "fastapi.Request", "fastapi.requests.Request",
                     "flask.Request", "object"}
 _MISSING_HANDLING = {"fillna", "dropna", "isnull", "isna", "notna", "notnull", "interpolate", "ffill", "bfill",
                      "nan_to_num", "model_validate", "parse_obj", "parse_raw", "validate"}
 _NATIVE_ROOTS = frozenset({"xgboost", "lightgbm", "catboost", "sklearn"})
-_NATIVE_MISSING = re.compile(r"^(xgboost|lightgbm|catboost)\.|HistGradientBoosting|^sklearn\.impute\.|Imputer$")
+_NATIVE_MISSING = lazy(r"^(xgboost|lightgbm|catboost)\.|HistGradientBoosting|^sklearn\.impute\.|Imputer$")
 
 
 def _reads_raw_request(ctx: RuleContext, h: Handler) -> str:
@@ -201,8 +202,8 @@ def no_missing_feature_handling(ctx: RuleContext) -> Iterator[Hit]:
 # -- DAT003 --------------------------------------------------------------------
 
 _BOUND_KW = {"ge", "le", "gt", "lt"}
-_TABULAR = re.compile(r"^(sklearn|xgboost|lightgbm|catboost|statsmodels)\.")
-_BOUND_CALLS = re.compile(r"(^|\.)(clip|between|nan_to_num)$|^numpy\.clip$|^alibi_detect\.od\.|^pyod\.|"
+_TABULAR = lazy(r"^(sklearn|xgboost|lightgbm|catboost|statsmodels)\.")
+_BOUND_CALLS = lazy(r"(^|\.)(clip|between|nan_to_num)$|^numpy\.clip$|^alibi_detect\.od\.|^pyod\.|"
                           r"IsolationForest|EllipticEnvelope|LocalOutlierFactor|OneClassSVM")
 
 

@@ -6,9 +6,9 @@ checks here only choose what to report and where.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from ..detect.matcher import PatternIndex
 from ..facts import Call, Expr, PyFile, Ref
 from ..model import Severity
@@ -305,7 +305,7 @@ def llm_call_without_token_limit(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------- LLM003
-_PROMPT_NAME = re.compile(r"(?i)(prompt|template|instruction|system_?message|system_?msg)")
+_PROMPT_NAME = lazy(r"(?i)(prompt|template|instruction|system_?message|system_?msg)")
 _PROMPT_KWARGS = frozenset({"prompt", "system", "system_prompt", "template", "instructions", "system_instruction",
                             "system_message"})
 _LLM_ROOTS = ("openai", "anthropic", "langchain", "langchain_core", "langchain_community", "langchain_openai",
@@ -313,7 +313,7 @@ _LLM_ROOTS = ("openai", "anthropic", "langchain", "langchain_core", "langchain_c
               "ollama", "cohere", "google", "vertexai", "dspy", "langchain_groq", "langchain_mistralai")
 
 
-_MARKUP = re.compile(r"(?i)^<(!doctype|html|head|body|div|span|style|script|img|p|a|table|ul|ol|li|h[1-6]|br|"
+_MARKUP = lazy(r"(?i)^<(!doctype|html|head|body|div|span|style|script|img|p|a|table|ul|ol|li|h[1-6]|br|"
                      r"section|form|button|link|meta|svg)\b")
 
 
@@ -396,7 +396,7 @@ def prompts_inline_only(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------- LLM004
-_EVAL_NAME = re.compile(r"(?i)(^|/)(evals?|evaluations?|benchmarks?)(/|_|\.)|(^|/)(eval|evaluate|benchmark)\w*\.(py|ipynb)$")
+_EVAL_NAME = lazy(r"(?i)(^|/)(evals?|evaluations?|benchmarks?)(/|_|\.)|(^|/)(eval|evaluate|benchmark)\w*\.(py|ipynb)$")
 _SCORING = ("sklearn.metrics.", "evaluate.load", "torchmetrics.")
 _SCORING_ROOTS = ("sklearn", "evaluate", "torchmetrics")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from ..facts import Call, Expr, Facts, Ref
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -123,7 +124,7 @@ def no_drift_detection(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_PERF_CALL = re.compile(
+_PERF_CALL = lazy(
     r"^(evidently\..*(Classification|Regression|Ranking|Recsys|Accuracy|Precision|Recall|F1|RocAuc|Roc|MAE|MAPE|"
     r"RMSE|MeanError|Quality|TestAccuracy|TestF1|TestPrecision|TestRecall)|"
     r"nannyml\.(CBPE|DLE|PerformanceCalculator|performance_\w+).*|"
@@ -132,13 +133,13 @@ _PERF_CALL = re.compile(
     r"sagemaker\.model_monitor\.ModelQualityMonitor.*|"
     r"arize\..*|fiddler\..*)")
 _METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.", "evaluate.load")
-_GT_CONTEXT = re.compile(r"(?i)monitor|feedback|ground_?truth|actuals?|production|online|live|performance|backtest|"
+_GT_CONTEXT = lazy(r"(?i)monitor|feedback|ground_?truth|actuals?|production|online|live|performance|backtest|"
                          r"delayed|label_join|outcome")
-_GT_ROUTE = re.compile(r"(?i)feedback|ground_?truth|actuals?|outcome|labels?($|/)|correction")
-_GT_NAMES = re.compile(r"(?i)label|actual|truth|feedback|outcome|target")
-_GT_VALUE = re.compile(r"(?i)ground_?truth|actual|true_label|outcome|y_true")
-_PRED_VALUE = re.compile(r"(?i)pred|score|y_hat|yhat|output")
-_GT_PARAM = re.compile(r"(?i)^(ground_?truth|actuals?|actual_(label|value)|true_label|outcome|feedback_label)$")
+_GT_ROUTE = lazy(r"(?i)feedback|ground_?truth|actuals?|outcome|labels?($|/)|correction")
+_GT_NAMES = lazy(r"(?i)label|actual|truth|feedback|outcome|target")
+_GT_VALUE = lazy(r"(?i)ground_?truth|actual|true_label|outcome|y_true")
+_PRED_VALUE = lazy(r"(?i)pred|score|y_hat|yhat|output")
+_GT_PARAM = lazy(r"(?i)^(ground_?truth|actuals?|actual_(label|value)|true_label|outcome|feedback_label)$")
 
 
 def _performance_signal(ctx: RuleContext) -> str | None:
@@ -226,14 +227,14 @@ def no_performance_monitoring(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_ALERT_URL = re.compile(r"hooks\.slack\.com|discord(app)?\.com/api/webhooks|office\.com/webhook|"
+_ALERT_URL = lazy(r"hooks\.slack\.com|discord(app)?\.com/api/webhooks|office\.com/webhook|"
                         r"events\.pagerduty\.com|api\.opsgenie\.com|api\.telegram\.org/bot")
 _ALERT_MODULES = ("slack_sdk", "slack", "pymsteams", "apprise", "pdpyras", "pagerduty", "opsgenie_sdk",
                   "discord_webhook", "notifiers", "twilio", "alertmanager")
-_ALERT_FUNC = re.compile(r"(?i)^(send|post|raise|trigger|fire|emit|push|page)_?\w*alert|^alert|^notify|"
+_ALERT_FUNC = lazy(r"(?i)^(send|post|raise|trigger|fire|emit|push|page)_?\w*alert|^alert|^notify|"
                          r"^send_notification|^page_on_?call")
 
-_ALERT_CLASS = re.compile(r"^_?(Alert|Alerting|Alarm)\w*$|\w(Alert|Alerter|Alerting|AlertManager|Notifier)$")
+_ALERT_CLASS = lazy(r"^_?(Alert|Alerting|Alarm)\w*$|\w(Alert|Alerter|Alerting|AlertManager|Notifier)$")
 
 
 def _alert_signal(ctx: RuleContext) -> str | None:
@@ -319,7 +320,7 @@ def no_alerting(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_DASH_IMAGE = re.compile(r"(?i)(^|/)(grafana|kibana|superset|metabase|evidently)")
+_DASH_IMAGE = lazy(r"(?i)(^|/)(grafana|kibana|superset|metabase|evidently)")
 
 
 def _dashboard_signal(ctx: RuleContext) -> str | None:
@@ -383,15 +384,15 @@ def no_dashboard(ctx: RuleContext) -> Iterator[Hit]:
 
 # --------------------------------------------------------------------------------------------
 _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "msg", "bind"}
-_LOGGER = re.compile(r"(?i)(^|_)(log|logger|logging|audit|structlog)\b|^log$|^_?logger$|^LOG(GER)?$")
-_PRED_NAME = re.compile(r"(?i)pred|result|output|score|prob|label|response|answer|yhat|y_hat|inference|class|"
+_LOGGER = lazy(r"(?i)(^|_)(log|logger|logging|audit|structlog)\b|^log$|^_?logger$|^LOG(GER)?$")
+_PRED_NAME = lazy(r"(?i)pred|result|output|score|prob|label|response|answer|yhat|y_hat|inference|class|"
                         r"forecast|outcome|embedding|completion|generated|summary|sentiment|resp\b")
 _DURABLE_METHODS = {"insert_one", "insert_many", "insert", "put_item", "put_record", "put_records", "put_object",
                     "upload_fileobj", "upload_file", "produce", "publish", "xadd", "lpush", "rpush", "to_sql",
                     "to_parquet", "insert_rows_json", "insert_rows", "writerow", "writerows", "add_document",
                     "write_points", "log_prediction", "log_predictions", "add_all", "commit", "execute",
                     "executemany", "log_table", "log_batch", "send_message", "bulk", "write_api"}
-_RECORD_PREFIX = re.compile(r"(?i)^(log|record|save|store|persist|track|audit|capture|monitor|insert|write|"
+_RECORD_PREFIX = lazy(r"(?i)^(log|record|save|store|persist|track|audit|capture|monitor|insert|write|"
                             r"publish|emit|enqueue|send)_\w+|(^|_)(log|record|track|capture|audit|persist|store|"
                             r"save)(_|$)")
 _DURABLE_ROOTS = ("whylogs.", "evidently.", "arize.", "fiddler.", "bentoml.monitor", "mlflow.log", "wandb.log",
@@ -401,7 +402,7 @@ _DURABLE_ROOTS = ("whylogs.", "evidently.", "arize.", "fiddler.", "bentoml.monit
                   "databases.", "tortoise.", "peewee.", "boto3.", "aioboto3.", "influxdb_client.", "sqlmodel.")
 _MODEL_CALLS = {"predict", "predict_proba", "generate", "invoke", "ainvoke", "inference", "infer", "transcribe",
                 "async_run", "run", "encode", "classify", "forward"}
-_READ_METHOD = re.compile(r"(?i)^(get|load|read|download|list|head|describe|query|find|select|fetch|scan|search|"
+_READ_METHOD = lazy(r"(?i)^(get|load|read|download|list|head|describe|query|find|select|fetch|scan|search|"
                           r"exists|connect|client|resource|session|create_engine|Client|Redis|StrictRedis)")
 _MATH_ROOTS = ("numpy.", "math.", "torch.", "tensorflow.", "jax.", "scipy.", "cmath.", "sympy.")
 _MATH_METHODS = {"log_softmax", "log_prob", "logsumexp", "log1p", "log10", "log2", "log_loss", "log_proba",
@@ -547,7 +548,7 @@ def no_prediction_logging(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_EVIDENTLY_DRIFT = re.compile(r"^evidently\..*\.(DataDriftPreset|DatasetDriftMetric|DataDriftTable|ColumnDriftMetric|"
+_EVIDENTLY_DRIFT = lazy(r"^evidently\..*\.(DataDriftPreset|DatasetDriftMetric|DataDriftTable|ColumnDriftMetric|"
                               r"DriftedColumnsCount|ValueDrift)$")
 _DRIFT_THRESHOLD_KW = {"drift_share", "stattest_threshold", "num_stattest_threshold", "cat_stattest_threshold",
                        "text_stattest_threshold", "per_column_stattest_threshold", "threshold", "num_threshold",
@@ -558,8 +559,8 @@ _STAT_TESTS = {"scipy.stats.ks_2samp", "scipy.stats.kstest", "scipy.stats.wasser
                "scipy.spatial.distance.jensenshannon", "scipy.stats.chi2_contingency", "scipy.stats.chisquare",
                "scipy.stats.anderson_ksamp", "scipy.stats.entropy", "scipy.stats.epps_singleton_2samp",
                "scipy.stats.cramervonmises_2samp"}
-_DRIFT_CONTEXT = re.compile(r"(?i)drift|shift|psi|monitor")
-_SINKS = re.compile(r"(?i)^(print|pprint|logging\.\w+|\w*log\w*\.(info|debug|warning|error)|st\.\w+|display)$")
+_DRIFT_CONTEXT = lazy(r"(?i)drift|shift|psi|monitor")
+_SINKS = lazy(r"(?i)^(print|pprint|logging\.\w+|\w*log\w*\.(info|debug|warning|error)|st\.\w+|display)$")
 
 
 def _file_tokens(py: Any) -> set[str]:
@@ -680,13 +681,13 @@ def _uncompared_stat(c: Any, call: Call) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-_GPU_IMAGE = re.compile(r"(?i)(^|/)(nvidia/cuda|nvcr\.io/nvidia|vllm/vllm-openai|pytorch/pytorch:.*cuda|"
+_GPU_IMAGE = lazy(r"(?i)(^|/)(nvidia/cuda|nvcr\.io/nvidia|vllm/vllm-openai|pytorch/pytorch:.*cuda|"
                         r"tensorflow/tensorflow:.*gpu|huggingface/text-generation-inference|"
                         r"ghcr\.io/huggingface/text-generation-inference|nvidia/|tritonserver)")
-_SERVE_CMD = re.compile(r"(?i)uvicorn|gunicorn|serve|server|app|api|vllm|text-generation|triton|torchserve|"
+_SERVE_CMD = lazy(r"(?i)uvicorn|gunicorn|serve|server|app|api|vllm|text-generation|triton|torchserve|"
                         r"bentoml|predict|inference|flask|fastapi")
 _GPU_MONITOR_MODULES = ("pynvml", "nvidia_smi", "py3nvml", "gpustat", "GPUtil", "nvitop", "pynvml_utils")
-_GPU_MONITOR = re.compile(r"(?i)dcgm|nvidia[-_]gpu[-_]exporter|gpu[-_]exporter|nvidia-smi|DCGM_FI_|"
+_GPU_MONITOR = lazy(r"(?i)dcgm|nvidia[-_]gpu[-_]exporter|gpu[-_]exporter|nvidia-smi|DCGM_FI_|"
                           r"nv_gpu_utilization|gpu[-_]operator")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from ..detect.calls import effective, walk_from
 from ..detect.run_tracking import imported_roots, tracking_uses_of
 from ..detect.repo_caps import dvc_outputs
@@ -90,7 +91,7 @@ def no_model_registry(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- REG002 ---------------------------------------------------------------------
 
-_DATA_KEY = re.compile(r"(?i)data|dataset|train(ing)?_?set|corpus")
+_DATA_KEY = lazy(r"(?i)data|dataset|train(ing)?_?set|corpus")
 
 
 def _dict_keys(value) -> list[str]:
@@ -190,7 +191,7 @@ def registered_without_lineage(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- REG003 ---------------------------------------------------------------------
 
-_PROMOTABLE = re.compile(r"^(mlflow|wandb|zenml|sagemaker|google\.cloud\.aiplatform|azure|azureml)\.")
+_PROMOTABLE = lazy(r"^(mlflow|wandb|zenml|sagemaker|google\.cloud\.aiplatform|azure|azureml)\.")
 
 
 @rule(id="REG003", name="no-promotion-workflow", area="registry", severity=Severity.HIGH,
@@ -262,14 +263,14 @@ def no_model_card(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- REG006 ---------------------------------------------------------------------
 
-_LOADERS = re.compile(r"^(joblib\.load|pickle\.load|dill\.load|cloudpickle\.load|sklearn\.externals\.joblib\.load|"
+_LOADERS = lazy(r"^(joblib\.load|pickle\.load|dill\.load|cloudpickle\.load|sklearn\.externals\.joblib\.load|"
                       r"torch\.load|torch\.jit\.load|skops\.io\.load|tensorflow\.keras\.models\.load_model|"
                       r"keras\.models\.load_model|keras\.saving\.load_model|tensorflow\.saved_model\.load|"
                       r"onnxruntime\.InferenceSession|mlflow\.\w+\.load_model|xgboost\.Booster|lightgbm\.Booster|"
                       r"safetensors\.torch\.load_file)$|\.(load_model|from_pretrained)$")
-_REGISTRY_URI = re.compile(r"^(models:/|runs:/|mlflow-artifacts:|wandb-artifact:|hf://|s3://|gs://|"
+_REGISTRY_URI = lazy(r"^(models:/|runs:/|mlflow-artifacts:|wandb-artifact:|hf://|s3://|gs://|"
                            r"/opt/ml/model|/mnt/models)")
-_MODEL_FILE = re.compile(r"(?i)\.(pkl|pickle|joblib|pt|pth|ckpt|h5|hdf5|keras|onnx|safetensors|bin|sav|json|ubj|"
+_MODEL_FILE = lazy(r"(?i)\.(pkl|pickle|joblib|pt|pth|ckpt|h5|hdf5|keras|onnx|safetensors|bin|sav|json|ubj|"
                          r"cbm|model|txt|pb)$")
 
 
@@ -438,7 +439,7 @@ def orphaned_model_artifact(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- REG005 ---------------------------------------------------------------------
 
-_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
+_SEMVER = lazy(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
 _VERSION_KEYS = frozenset({"semver", "semantic_version", "model_version", "version", "release"})
 _VERSION_CALLS = frozenset({"set_model_version_tag", "set_registered_model_tag", "update_model_version",
                             "create_model_version", "register_model", "log_model", "save_model", "create_tag",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from ..facts import Call, Dockerfile, DockerInstruction, Manifest, Requirement
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -144,7 +145,7 @@ def no_seeding(ctx: RuleContext) -> Iterator[Hit]:
 
 _CONCRETE = ("requirements", "conda", "pipfile")
 # environments of examples, docs and demos matter less than the project's own when both exist
-_SIDE_DIRS = re.compile(r"(?i)(^|/)(examples?|docs?|tutorials?|demos?|notebooks?|benchmarks?|samples?)/")
+_SIDE_DIRS = lazy(r"(?i)(^|/)(examples?|docs?|tutorials?|demos?|notebooks?|benchmarks?|samples?)/")
 _FREEZE_MIN = 30
 
 
@@ -235,8 +236,8 @@ def missing_lock_file(ctx: RuleContext) -> Iterator[Hit]:
                       f"(poetry.lock, uv.lock, a compiled requirements file, conda-lock, ...).")
 
 
-_DEVCONTAINER = re.compile(r"(^|/)\.devcontainer(\.json|/devcontainer\.json|/[^/]+/devcontainer\.json)$")
-_ENV_FILES = re.compile(r"(^|/)(flake\.nix|shell\.nix|default\.nix|cog\.yaml|bentofile\.ya?ml|Singularity(\.def)?|"
+_DEVCONTAINER = lazy(r"(^|/)\.devcontainer(\.json|/devcontainer\.json|/[^/]+/devcontainer\.json)$")
+_ENV_FILES = lazy(r"(^|/)(flake\.nix|shell\.nix|default\.nix|cog\.yaml|bentofile\.ya?ml|Singularity(\.def)?|"
                         r"apptainer\.def|runtime\.txt|\.python-version)$")
 
 
@@ -276,7 +277,7 @@ def no_environment_spec(ctx: RuleContext) -> Iterator[Hit]:
 
 _FLOATING_TAGS = frozenset({"latest", "stable", "lts", "nightly", "edge", "rolling", "current", "main", "master",
                             "dev", "devel", "head", "unstable", "testing"})
-_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}?")
+_VAR = lazy(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}?")
 
 
 def parse_from(value: str) -> tuple[str, str | None]:
@@ -348,7 +349,7 @@ def _from_problems(df: Dockerfile) -> Iterator[tuple[DockerInstruction, str, str
             yield ins, ref, problem
 
 
-_DOCKER_BUILD_TAG = re.compile(r"\bdocker\s+(?:buildx\s+)?build\b[^\n;&|]*?\s(?:-t|--tag)[=\s]+([\w./-]+)")
+_DOCKER_BUILD_TAG = lazy(r"\bdocker\s+(?:buildx\s+)?build\b[^\n;&|]*?\s(?:-t|--tag)[=\s]+([\w./-]+)")
 
 
 def _image_name(image: str) -> str:
@@ -416,7 +417,7 @@ HYPERPARAMETERS = frozenset({
     "max_iter", "hidden_size", "num_layers", "warmup_steps", "gradient_accumulation_steps", "max_steps",
     "l2_leaf_reg", "min_data_in_leaf", "max_features", "hidden_layer_sizes", "eps", "betas",
 })
-_HP_CALLEE = re.compile(r"^(sklearn\.|xgboost\.|lightgbm\.|catboost\.|torch\.optim\.|tensorflow\.keras\.optimizers\.|"
+_HP_CALLEE = lazy(r"^(sklearn\.|xgboost\.|lightgbm\.|catboost\.|torch\.optim\.|tensorflow\.keras\.optimizers\.|"
                         r"keras\.optimizers\.|transformers\.(\w+\.)*(Seq2Seq)?TrainingArguments$|"
                         r"trl\.(\w+\.)*\w*Config$|"
                         r"(lightning|pytorch_lightning)\.(\w+\.)*Trainer$)")

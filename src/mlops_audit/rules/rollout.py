@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from .._records import record
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -25,9 +26,9 @@ _KOHAVI = "Kohavi, Tang and Xu 2020, 'Trustworthy Online Controlled Experiments'
 _FLAG_SDKS = ("posthog", "statsig", "optimizely", "splitio", "flipt", "configcat", "openfeature", "UnleashClient",
               "ldclient", "launchdarkly_sdk", "growthbook", "flagsmith", "eppo_client")
 _EXPERIMENT_PLATFORMS = ("growthbook", "launchdarkly", "statsig", "optimizely", "eppo", "posthog")
-_SPLIT_NAMES = re.compile(r"(?i)canary|bucket|cohort|ab_?test|treatment|traffic_?split|rollout_?percent|"
+_SPLIT_NAMES = lazy(r"(?i)canary|bucket|cohort|ab_?test|treatment|traffic_?split|rollout_?percent|"
                           r"experiment_?group")
-_SPLIT_FUNC = re.compile(r"(?i)^(choose|select|pick|assign)_?(variant|bucket|arm|cohort|treatment)s?$|"
+_SPLIT_FUNC = lazy(r"(?i)^(choose|select|pick|assign)_?(variant|bucket|arm|cohort|treatment)s?$|"
                          r"^(split|route)_traffic$")
 
 
@@ -172,7 +173,7 @@ def no_traffic_splitting(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_SHADOW_CALL = re.compile(r"(?i)shadow|challenger")
+_SHADOW_CALL = lazy(r"(?i)shadow|challenger")
 
 
 def _shadow_signal(ctx: RuleContext) -> str | None:
@@ -254,13 +255,13 @@ def no_shadow_mode(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_STAT_TESTS = re.compile(
+_STAT_TESTS = lazy(
     r"^(scipy\.stats\.(ttest_\w+|chi2_contingency|chisquare|mannwhitneyu|fisher_exact|wilcoxon|binomtest|binom_test|"
     r"kruskal|bootstrap|permutation_test|barnard_exact|boschloo_exact|brunnermunzel|norm\.\w+|beta\.\w+)|"
     r"statsmodels\.stats\..*|pingouin\..*|bayesian_testing\..*|spotify_confidence\..*|ambrosia\..*|expan\..*)$")
-_STAT_FUNC = re.compile(r"(?i)chi_?sq|chi2|t_?test|z_?test|signific|p_?value|mann_?whitney|welch|fisher_exact|"
+_STAT_FUNC = lazy(r"(?i)chi_?sq|chi2|t_?test|z_?test|signific|p_?value|mann_?whitney|welch|fisher_exact|"
                        r"binomial_test|proportions?_test|bootstrap_ci|sequential_test|bayesian_ab")
-_STAT_VAR = re.compile(r"(?i)^(p_?value|pvalue|p_val|is_significant|significance|confidence_interval)$")
+_STAT_VAR = lazy(r"(?i)^(p_?value|pvalue|p_val|is_significant|significance|confidence_interval)$")
 _STAT_ROOTS = ("scipy", "statsmodels", "pingouin", "bayesian_testing", "spotify_confidence", "ambrosia", "expan")
 _STAT_MODULES = ("statsmodels", "pingouin", "bayesian_testing", "spotify_confidence", "ambrosia", "expan")
 
@@ -334,7 +335,7 @@ def no_significance_test(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_ROLLBACK_FILE = re.compile(r"(?i)(^|/)(rollback|runbooks?|playbooks?)[^/]*($|/)|rollback")
+_ROLLBACK_FILE = lazy(r"(?i)(^|/)(rollback|runbooks?|playbooks?)[^/]*($|/)|rollback")
 
 
 def _rollback_signal(ctx: RuleContext) -> str | None:

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
+from .._patterns import lazy
 from ..detect.repo_caps import runtime_requirements
 from ..facts import Call, ConfigDoc, Expr, Ref, is_test_path
 from ..model import Severity
@@ -119,22 +120,22 @@ _PICKLE_LOADS = {
     "numpy.load": "numpy.load", "tensorflow.keras.models.load_model": "keras load_model",
     "keras.models.load_model": "keras load_model", "keras.saving.load_model": "keras load_model",
 }
-_MODELISH = re.compile(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|pipe|checkpoint|ckpt|booster|"
+_MODELISH = lazy(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|pipe|checkpoint|ckpt|booster|"
                        r"predictor|learner|weights|artifact|\.pkl|\.joblib|\.pickle|\.sav)")
 
 
 # What a load is assigned to says what the file holds: ``clf = joblib.load(...)`` is a model,
 # ``X_train = pickle.load(...)`` / ``df = pd.read_pickle(...)`` are data (the concept is about model files).
-_MODEL_TARGET = re.compile(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|pipe|checkpoint|ckpt|booster|"
+_MODEL_TARGET = lazy(r"(?i)(model|clf|classifier|regressor|estimator|pipeline|pipe|checkpoint|ckpt|booster|"
                            r"predictor|learner|weights|state_dict|net|svm|forest|tree|xgb|lgbm|knn|kmeans|encoder|"
                            r"vectori[sz]er|scaler|tokenizer|processor|preprocessor|transformer)")
-_DATA_TARGET = re.compile(r"(?i)^(df|data|dataset|ds|x|y|xs|ys|frame|table|records|rows|samples|corpus|docs|texts|"
+_DATA_TARGET = lazy(r"(?i)^(df|data|dataset|ds|x|y|xs|ys|frame|table|records|rows|samples|corpus|docs|texts|"
                           r"labels?|targets?|preds?|predictions?|results?|scores|probs|embeddings?|features?|feats|"
                           r"all_data|raw|history|(new_)?feats?|(train|test|val|valid)(_?[xy])?)$|"
                           r"_(df|data|dataset|frame|x|y|labels?|targets?|preds?|predictions?|features?|feats|"
                           r"train|test|val|valid|csr|matrix|array|arr|list|dict|ids)$")
 # ``X_train``, ``df_test``, ``train_X``: a data prefix, unless the rest names a model (``eval_model``)
-_DATA_PREFIX = re.compile(r"(?i)^(x|y|df|data|train|test|val|valid)_")
+_DATA_PREFIX = lazy(r"(?i)^(x|y|df|data|train|test|val|valid)_")
 
 
 def _data_target(name: str) -> bool:
@@ -323,14 +324,14 @@ def _names_of(value: Any) -> set[str]:
 # -- secrets ---------------------------------------------------------------------------------------------------------
 
 _EXTRA_PATTERNS = (
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("OpenAI API key", re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}")),
-    ("Anthropic API key", re.compile(r"\bsk-ant-[a-z]{3,6}\d{2}-[A-Za-z0-9_-]{60,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("Replicate token", re.compile(r"\br8_[A-Za-z0-9]{37}\b")),
-    ("Groq API key", re.compile(r"\bgsk_[A-Za-z0-9]{48,}\b")),
-    ("LangSmith API key", re.compile(r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b")),
-    ("Pinecone API key", re.compile(r"\bpcsk_[A-Za-z0-9_]{50,}\b")),
+    ("Hugging Face token", lazy(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("OpenAI API key", lazy(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}")),
+    ("Anthropic API key", lazy(r"\bsk-ant-[a-z]{3,6}\d{2}-[A-Za-z0-9_-]{60,}")),
+    ("Google API key", lazy(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Replicate token", lazy(r"\br8_[A-Za-z0-9]{37}\b")),
+    ("Groq API key", lazy(r"\bgsk_[A-Za-z0-9]{48,}\b")),
+    ("LangSmith API key", lazy(r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b")),
+    ("Pinecone API key", lazy(r"\bpcsk_[A-Za-z0-9_]{50,}\b")),
 )
 # Cheap first pass shaped like the detectors' own patterns: detect-secrets (slow to import) is loaded and run
 # only for strings that could match one of them.
@@ -345,12 +346,12 @@ _KEY_SHAPES = (
 # shapes that start with a character class, each with a literal it cannot match without
 _CLASS_SHAPES = ((":", r"\b\d{8,10}:[0-9A-Za-z_-]{35}"), ("-us", r"\b[0-9a-z]{32}-us\d"),
                  (".", r"\b[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\."))
-_PREFILTER = re.compile("|".join((*_KEY_SHAPES, *(shape for _, shape in _CLASS_SHAPES))))
+_PREFILTER = lazy("|".join((*_KEY_SHAPES, *(shape for _, shape in _CLASS_SHAPES))))
 # The same test made cheap for the many strings that hold no key: the regex engine tries every alternative
 # at every position unless all of them start with a literal, so the literal-led shapes run without their
 # leading word boundary (only ever more matches) and the class-led ones only when their literal is present.
-_LITERAL_LED = re.compile("|".join(shape.removeprefix(r"\b") for shape in _KEY_SHAPES))
-_CLASS_LED = tuple((literal, re.compile(shape)) for literal, shape in _CLASS_SHAPES)
+_LITERAL_LED = lazy("|".join(shape.removeprefix(r"\b") for shape in _KEY_SHAPES))
+_CLASS_LED = tuple((literal, lazy(shape)) for literal, shape in _CLASS_SHAPES)
 
 
 def _may_hold_key(text: str) -> bool:
@@ -360,17 +361,17 @@ def _may_hold_key(text: str) -> bool:
     return any(literal in text and shape.search(text) for literal, shape in _CLASS_LED)
 
 
-_SECRET_NAME = re.compile(
+_SECRET_NAME = lazy(
     r"(?i)(^|_)(api_?key|apikey|access_?key(_id)?|secret_?access_?key|secret_?key|client_?secret|private_?key|"
     r"password|passwd|auth_?token|access_?token|api_?token|bearer_?token|refresh_?token|bot_?token|hf_?token|"
     r"hub_?token|huggingface_?token|github_?token|gh_?token|slack_?token|wandb_?key|secret)$|^token$")
-_PASSWORD_NAME = re.compile(r"(?i)(password|passwd)$")
-_PLACEHOLDER = re.compile(
+_PASSWORD_NAME = lazy(r"(?i)(password|passwd)$")
+_PLACEHOLDER = lazy(
     r"(?i)(x{3,}|\*{3,}|\.{3}|your|<[^>]*>|\$\{|\{\{|%\(|changeme|change_me|change-me|placeholder|dummy|example|"
     r"sample|fake|redacted|replace|insert|todo|fixme|secret_here|_here$|^none$|^null$|^test|mock|^demo|"
     r"^\$|^env:|^os\.environ|^sk-\.\.\.|^password|^secret$|^token$|^api[_-]?key$)")
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
-_PATHISH = re.compile(r"^(/|\./|~|[A-Za-z]:\\)|\.(json|ya?ml|txt|pem|key|crt|env|ini|cfg|toml)$|^https?://|\s")
+_ENV_NAME = lazy(r"^[A-Z][A-Z0-9_]{2,}$")
+_PATHISH = lazy(r"^(/|\./|~|[A-Za-z]:\\)|\.(json|ya?ml|txt|pem|key|crt|env|ini|cfg|toml)$|^https?://|\s")
 
 
 @lru_cache(maxsize=1)
@@ -457,7 +458,7 @@ def _format_match(line: str, value: str) -> str | None:
 
 
 _TOKEN_STRIP = "'\"`,;()[]{}<>"
-_WHITESPACE = re.compile(r"\s")  # the characters str.isspace() accepts
+_WHITESPACE = lazy(r"\s")  # the characters str.isspace() accepts
 
 
 def _tokens(value: str) -> Iterator[str]:
@@ -479,7 +480,7 @@ def _judge_token(key: str, token: str) -> str | None:
     return _format_match(f'{key} = "{token}"', token)
 
 
-_KEY_SEPARATORS = re.compile(r"[-\s]+")
+_KEY_SEPARATORS = lazy(r"[-\s]+")
 
 
 @lru_cache(maxsize=4096)
@@ -574,7 +575,7 @@ def _how(template: tuple[str, ...]) -> str:
     return template[0].format(*template[1:])
 
 
-_DOCKER_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
+_DOCKER_PAIR = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
 
 
 def _docker_pairs(instruction: str, value: str) -> Iterator[tuple[str, str]]:
@@ -656,10 +657,10 @@ def hardcoded_secret(ctx: RuleContext) -> Iterator[Hit]:
     yield from _secret_hits(ctx)
 
 
-_OUTPUT_PAIR = re.compile(r"""['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*[=:]\s*['"]?([^\s'",}]+)""")
+_OUTPUT_PAIR = lazy(r"""['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*[=:]\s*['"]?([^\s'",}]+)""")
 
 
-_TOKEN_SPLIT = re.compile(r"[\s'\"`,;()\[\]{}<>]+")
+_TOKEN_SPLIT = lazy(r"[\s'\"`,;()\[\]{}<>]+")
 
 
 _NAME_HINTS = ("key", "token", "secret", "passw", "pwd")

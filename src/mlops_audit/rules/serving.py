@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from .._patterns import lazy
 from ..detect.repo_caps import is_model_file
 from ..detect.serving import is_health_path
 from ..detect.repo_caps import dvc_outputs
@@ -30,7 +31,7 @@ _BRECK = "Breck et al. 2017, 'The ML Test Score: A Rubric for ML Production Read
 _GOOGLE = "Google Cloud, 'MLOps: Continuous delivery and automation pipelines in machine learning'"
 _SRE = "Beyer et al. 2016, 'Site Reliability Engineering', ch. 4 Service Level Objectives"
 
-_ADMIN_ROUTE = re.compile(r"(?i)(^|[/_\s-])(re)?(load|fresh)(_?models?)?($|[/_\s-])|swap|switch|update|deploy|"
+_ADMIN_ROUTE = lazy(r"(?i)(^|[/_\s-])(re)?(load|fresh)(_?models?)?($|[/_\s-])|swap|switch|update|deploy|"
                           r"promote|rollback|(^|[/_\s-])(re)?train|upload|admin|warm_?up")
 
 
@@ -164,9 +165,9 @@ def _per_request_target(cctx: Any, call: Call) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-_HEALTH_SEGMENT = re.compile(r"(?i)^(health\w*|healthz|ping|ready\w*|readiness|live\w*|liveness|alive|status|"
+_HEALTH_SEGMENT = lazy(r"(?i)^(health\w*|healthz|ping|ready\w*|readiness|live\w*|liveness|alive|status|"
                              r"heartbeat)$")
-_HEALTH_NAME = re.compile(r"(?i)(^|_)(health\w*|healthz|ping|ready|readiness|liveness|alive|heartbeat)(_|$)")
+_HEALTH_NAME = lazy(r"(?i)(^|_)(health\w*|healthz|ping|ready|readiness|liveness|alive|heartbeat)(_|$)")
 _HEALTH_LIBS = ("healthcheck.", "fastapi_health.", "flask_healthz.", "py_healthcheck.", "grpc_health.",
                 "starlette_health.", "health_check.")
 _PROBE_KEYS = frozenset({"livenessProbe", "readinessProbe", "startupProbe"})
@@ -271,11 +272,11 @@ def no_health_endpoint(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_RAW_BODY = re.compile(r"(^|\.)(request|req)\.(json|get_json|form|data|values|get_data|body|stream)(\(\))?$")
+_RAW_BODY = lazy(r"(^|\.)(request|req)\.(json|get_json|form|data|values|get_data|body|stream)(\(\))?$")
 _VALIDATE_METHODS = {"model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate_python",
                      "validate_json", "validate", "is_valid", "parse_args", "validate_request", "validated",
                      "iter_errors", "check_schema", "safe_load_input"}
-_VALIDATE_NAME = re.compile(r"(?i)valid|sanitiz|check_(input|payload|request|data|features|body)|"
+_VALIDATE_NAME = lazy(r"(?i)valid|sanitiz|check_(input|payload|request|data|features|body)|"
                             r"verify_(input|payload|request)|parse_(input|payload|request|body)|schema")
 _VALIDATE_DECORATORS = {"validate", "use_args", "use_kwargs", "arguments", "expect", "expects_json", "input",
                         "validate_request", "validate_json", "body", "accepts", "doc_input", "marshal_with_input"}
@@ -586,7 +587,7 @@ def no_graceful_shutdown(ctx: RuleContext) -> Iterator[Hit]:
               f"option or Kubernetes termination grace period: {effect}", key="no-graceful-shutdown")
 
 
-_SERVERS = re.compile(r"\b(gunicorn|uvicorn|hypercorn|daphne|waitress-serve|granian)\b")
+_SERVERS = lazy(r"\b(gunicorn|uvicorn|hypercorn|daphne|waitress-serve|granian)\b")
 
 
 def _production_server(ctx: RuleContext) -> str | None:
@@ -619,12 +620,12 @@ _OBSERVABILITY_MODULES = ("ddtrace", "newrelic", "elasticapm", "opentelemetry.in
                           "prometheus_flask_exporter", "starlette_prometheus", "aioprometheus", "prometheus_async",
                           "flask_prometheus_metrics", "opencensus.ext", "aws_xray_sdk", "azure.monitor.opentelemetry",
                           "beeline", "datadog", "statsd", "sentry_sdk.integrations")
-_OBS_COMMANDS = re.compile(r"ddtrace-run|newrelic-admin|opentelemetry-instrument|elastic-apm")
+_OBS_COMMANDS = lazy(r"ddtrace-run|newrelic-admin|opentelemetry-instrument|elastic-apm")
 
 
 _TIMERS = {"time.perf_counter", "time.time", "time.monotonic", "time.perf_counter_ns", "time.monotonic_ns",
            "timeit.default_timer"}
-_LATENCY_NAME = re.compile(r"(?i)latency|duration|elapsed|response_time|inference_time|process_time")
+_LATENCY_NAME = lazy(r"(?i)latency|duration|elapsed|response_time|inference_time|process_time")
 
 
 def call_values_of(call: Call) -> list[Any]:
@@ -749,8 +750,8 @@ def no_latency_metrics(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_LATEST = re.compile(r"(?i)(^|[/_.:@\-])latest($|[/_.\-:])")
-_STAGE = re.compile(r"(?i)^models:/[^/]+/(production|staging|archived|none)/?$")
+_LATEST = lazy(r"(?i)(^|[/_.:@\-])latest($|[/_.\-:])")
+_STAGE = lazy(r"(?i)^models:/[^/]+/(production|staging|archived|none)/?$")
 _REF_KWARGS = ("model_uri", "path", "filepath", "f", "model_file", "model_path", "filename", "fname", "uri",
                "pretrained_model_name_or_path", "model_name_or_path", "model", "weights", "checkpoint",
                "checkpoint_path", "model_name", "name", "file", "path_or_buf", "tag")
@@ -908,7 +909,7 @@ def _dvc_tracked(text: str, outs: Any) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-_INFRA_IMAGE = re.compile(
+_INFRA_IMAGE = lazy(
     r"(?i)(^|/)(redis|postgres|postgresql|mysql|mariadb|mongo|mongodb|memcached|rabbitmq|kafka|zookeeper|"
     r"elasticsearch|opensearch|kibana|grafana|prometheus|alertmanager|node-exporter|minio|nginx|traefik|envoy|"
     r"jaeger|otel|opentelemetry-collector|etcd|vault|busybox|pgadmin|airflow|jupyter|label-studio|qdrant|"
@@ -999,9 +1000,9 @@ def no_autoscaling(ctx: RuleContext) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------------------------
-_SLO_KEYS = re.compile(r"(?i)^(slos?|service_level_objectives?|latency_slos?|latency_budget(_ms)?|"
+_SLO_KEYS = lazy(r"(?i)^(slos?|service_level_objectives?|latency_slos?|latency_budget(_ms)?|"
                        r"latency_targets?|serving_slo|sla)$")
-_PCT_KEY = re.compile(r"(?i)^(latency_)?p(50|90|95|99|999)(_latency)?(_ms|_s|_seconds|_millis)?$|"
+_PCT_KEY = lazy(r"(?i)^(latency_)?p(50|90|95|99|999)(_latency)?(_ms|_s|_seconds|_millis)?$|"
                       r"^latency_p(50|90|95|99)(_ms|_s)?$|^max_latency(_ms|_s)?$")
 _SLO_KINDS = {"PrometheusServiceLevel", "ServiceLevelObjective", "SLO"}
 
@@ -1079,8 +1080,8 @@ _VLLM_ENGINES = {"vllm.LLM", "vllm.entrypoints.llm.LLM", "vllm.AsyncEngineArgs",
                  "vllm.engine.arg_utils.AsyncEngineArgs", "vllm.engine.arg_utils.EngineArgs",
                  "vllm.AsyncLLMEngine.from_engine_args"}
 _VLLM_SETTINGS = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
-_VLLM_CLI = re.compile(r"vllm\s+serve\b|vllm\.entrypoints\.(openai\.api_server|api_server)")
-_VLLM_FLAGS = re.compile(r"--tensor-parallel-size|(^|\s)-tp(\s|=)|--max-model-len|--gpu-memory-utilization")
+_VLLM_CLI = lazy(r"vllm\s+serve\b|vllm\.entrypoints\.(openai\.api_server|api_server)")
+_VLLM_FLAGS = lazy(r"--tensor-parallel-size|(^|\s)-tp(\s|=)|--max-model-len|--gpu-memory-utilization")
 
 
 @rule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from ..detect.calls import effective, walk_from
 from ..detect.run_tracking import dvc_stage_scripts as _stage_scripts
 from ..facts import Call
@@ -98,7 +99,7 @@ def no_model_quality_tests(ctx: RuleContext) -> Iterator[Hit]:
                                 "check.", key="no-model-tests")
 
 
-_BEHAVIOUR = re.compile(r"(?i)invarian|directional|(^|_)mft($|_)|behavio|golden|quality|metric|accuracy|(^|_)f1|auc|"
+_BEHAVIOUR = lazy(r"(?i)invarian|directional|(^|_)mft($|_)|behavio|golden|quality|metric|accuracy|(^|_)f1|auc|"
                         r"regression|perf(ormance)?|slice|fairness|bias|robust")
 
 
@@ -179,12 +180,12 @@ def no_evaluation_gate(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- TST004 ---------------------------------------------------------------------
 
-_MODEL_LOAD = re.compile(r"^(joblib\.load|pickle\.load|dill\.load|torch\.load|tensorflow\.keras\.models\.load_model|"
+_MODEL_LOAD = lazy(r"^(joblib\.load|pickle\.load|dill\.load|torch\.load|tensorflow\.keras\.models\.load_model|"
                          r"keras\.models\.load_model|sklearn\.externals\.joblib\.load|skops\.io\.load)$")
-_MODEL_FILE = re.compile(r"(?i)\.(pkl|pickle|joblib|pt|pth|ckpt|h5|keras|sav)$")
-_METRIC_OUT = re.compile(r"(?i)metric|score|eval|result")
-_METRIC_FUNC = re.compile(r"^sklearn\.metrics\.\w+|^torchmetrics\.|^evaluate\.load")
-_IDENTITY = re.compile(r"^hashlib\.|(^|\.)(md5|sha1|sha256|file_digest|getmtime)$|^mlflow\.(log_model|.*\.log_model|"
+_MODEL_FILE = lazy(r"(?i)\.(pkl|pickle|joblib|pt|pth|ckpt|h5|keras|sav)$")
+_METRIC_OUT = lazy(r"(?i)metric|score|eval|result")
+_METRIC_FUNC = lazy(r"^sklearn\.metrics\.\w+|^torchmetrics\.|^evaluate\.load")
+_IDENTITY = lazy(r"^hashlib\.|(^|\.)(md5|sha1|sha256|file_digest|getmtime)$|^mlflow\.(log_model|.*\.log_model|"
                        r"register_model|log_artifact)|^mlflow\.evaluate|^wandb\.use_artifact|^dvc\.api\.")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .._patterns import lazy
 from ..detect.repo_caps import runtime_requirements
 from ..detect.calls import Reached, calls_in, effective, walk_from
 from ..detect.run_tracking import RUNTIME_CHOSEN, TrackingUse, imported_roots, tracking_uses_of
@@ -218,10 +219,10 @@ def params_without_metrics(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- TRK004 ------------------------------------------------------------------
 
-_ACC_FUNCS = re.compile(r"^(sklearn\.metrics\.accuracy_score|torchmetrics\.(classification\.)?\w*Accuracy|"
+_ACC_FUNCS = lazy(r"^(sklearn\.metrics\.accuracy_score|torchmetrics\.(classification\.)?\w*Accuracy|"
                         r"torchmetrics\.functional\.(classification\.)?\w*accuracy|"
                         r"(tensorflow\.)?keras\.metrics\.\w*Accuracy)$")
-_RICH_FUNCS = re.compile(
+_RICH_FUNCS = lazy(
     r"^sklearn\.metrics\.(f1_score|fbeta_score|precision_score|recall_score|roc_auc_score|log_loss|confusion_matrix|"
     r"ConfusionMatrixDisplay\w*|classification_report|average_precision_score|precision_recall_curve|roc_curve|"
     r"matthews_corrcoef|balanced_accuracy_score|cohen_kappa_score|brier_score_loss|precision_recall_fscore_support|"
@@ -232,12 +233,12 @@ _RICH_FUNCS = re.compile(
     r"average_precision)$|"
     r"^(tensorflow\.)?keras\.metrics\.(AUC|Precision|Recall|F1Score|FBetaScore|PrecisionAtRecall|RecallAtPrecision)$|"
     r"^(mlflow\.evaluate|mlflow\.models\.evaluate|wandb\.sklearn\.\w+|scikitplot\.\w+|yellowbrick\.\w+)$")
-_ACC_KEY = re.compile(r"(?i)(^|[_/.\-\s])(acc|accuracy)($|[_/.\-\s@])")
-_RICH_KEY = re.compile(r"(?i)(^|[_/.\-\s])(f1|f_?beta|precision|recall|auc|auroc|roc|pr_?auc|ap|map|log_?loss|loss|"
+_ACC_KEY = lazy(r"(?i)(^|[_/.\-\s])(acc|accuracy)($|[_/.\-\s@])")
+_RICH_KEY = lazy(r"(?i)(^|[_/.\-\s])(f1|f_?beta|precision|recall|auc|auroc|roc|pr_?auc|ap|map|log_?loss|loss|"
                        r"nll|cross_?entropy|xent|bce|mcc|kappa|brier|confusion|ece|calibration|sensitivity|"
                        r"specificity|balanced)($|[_/.\-\s@\d])")
 _LOG_METHODS = {"log_metric", "log_metrics", "log", "log_dict", "add_scalar", "add_scalars", "track"}
-_CLASSIFIER_SCORE = re.compile(r"Classifier\w*\.score$|(LogisticRegression|SVC|LinearSVC|GaussianNB|MultinomialNB|"
+_CLASSIFIER_SCORE = lazy(r"Classifier\w*\.score$|(LogisticRegression|SVC|LinearSVC|GaussianNB|MultinomialNB|"
                                r"BernoulliNB|KNeighborsClassifier|Perceptron|RidgeClassifier\w*)\.score$")
 
 
@@ -448,7 +449,7 @@ def run_missing_lineage_fields(ctx: RuleContext) -> Iterator[Hit]:
 
 # -- TRK006 ------------------------------------------------------------------
 
-_SEARCH = re.compile(r"^(optuna\.(study\.)?create_study|sklearn\.model_selection\.(Halving)?(Grid|Randomized)SearchCV|"
+_SEARCH = lazy(r"^(optuna\.(study\.)?create_study|sklearn\.model_selection\.(Halving)?(Grid|Randomized)SearchCV|"
                      r"hyperopt\.fmin|skopt\.(gp_minimize|forest_minimize|gbrt_minimize|BayesSearchCV)|"
                      r"nevergrad\.optimizers\.\w+)$")
 
@@ -585,7 +586,7 @@ def _typed_python_model(ctx: RuleContext, fctx, call: Call) -> bool:
 
 # -- TRK008 ------------------------------------------------------------------
 
-_CUDA_PLACEMENT = re.compile(r"^torch\.cuda\.(set_device|synchronize|amp\.\w+|current_device|stream|Stream|"
+_CUDA_PLACEMENT = lazy(r"^torch\.cuda\.(set_device|synchronize|amp\.\w+|current_device|stream|Stream|"
                              r"memory_allocated|max_memory_allocated|reset_peak_memory_stats|device)$")
 
 

@@ -11,7 +11,8 @@ from ..facts import Call, Expr, Function, Ref
 from .context import FileContext, RepoIndex
 from .matcher import normalize_qualname
 
-__all__ = ["DEPTH", "Reached", "effective", "resolve", "targets", "lookup", "calls_in", "walk_from"]
+__all__ = ["DEPTH", "Reached", "effective", "resolve", "targets", "lookup", "calls_in", "walk_from",
+           "backpropagates_loss"]
 
 DEPTH = 3
 _VALUE = itemgetter(1)  # the value of a (keyword, value) pair
@@ -28,6 +29,22 @@ def _group_constructions(ctx: FileContext) -> dict[tuple[str, str], list]:
         if isinstance(a.value, Expr) and a.value.kind == "call" and a.value.callee:
             grouped.setdefault((a.scope, a.target), []).append(a)
     return grouped
+
+
+def backpropagates_loss(call: Call) -> bool:
+    """A ``backward`` call on a loss: ``loss.backward()``, AMP's ``scaler.scale(loss).backward()``, or the
+    wrappers that take the loss as their argument (``accelerator.backward(loss)``, Lightning Fabric's
+    ``fabric.backward(loss / accum)``). One predicate, so every training detector agrees on it."""
+    if call.qualname.rpartition(".")[2] != "backward":
+        return False
+    if "loss" in call.receiver.lower() or normalize_qualname(call.qualname).endswith(".scale.backward"):
+        return True
+    first = call.args[0] if call.args else call.kw("loss")
+    if isinstance(first, Ref):
+        return "loss" in first.qualname.lower()
+    if isinstance(first, Expr):
+        return any("loss" in name.lower() for name in first.names)
+    return False
 
 
 def _scoped_type(ctx: FileContext, scope: str, name: str, line: int) -> str | None:

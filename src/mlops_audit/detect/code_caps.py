@@ -25,6 +25,7 @@ from typing import Callable, Any, Iterable
 
 from .._patterns import lazy
 from ..facts import Call, Expr, Facts, PyFile, Ref
+from .calls import backpropagates_loss
 from .context import FileContext, RepoIndex
 from .evidence import Evidence
 from .matcher import PatternIndex, normalize_qualname
@@ -45,7 +46,7 @@ METRIC_NAME = lazy(
 _LLM_MODEL_TYPES = {"question-answering", "text-summarization", "text", "databricks-agent"}
 # method names ending like this register, promote or deploy a model
 _PROMOTING_METHODS = ("register_model", "transition_model_version_stage", "set_registered_model_alias",
-                      "create_model_version", "push_to_hub", "deploy", "promote", "link_model")
+                      "create_model_version", "push_to_hub", "deploy", "promote", "link_model", "set_stage")
 # A comparison that raises is a gate only when it reads like one: a threshold, a baseline or
 # champion, or code whose place says it evaluates or promotes (not an input check or a NaN guard).
 _GATE_NAME = lazy(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
@@ -136,6 +137,7 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
         _config_reading(ctx, ev, facts)
         _drift_custom(ctx, ev)
         _evaluation_gate(ctx, ev)
+        _zenml_stages(ctx, ev)
         _mlflow_signature(ctx, ev)
         _webhook_alerts(ctx, ev)
         _orchestrator_schedules(ctx, ev)
@@ -360,6 +362,8 @@ def _tests(ctx: FileContext, ev: Evidence) -> None:
             continue
         if fn.class_name and fn.class_name in testcase_classes:
             ev.add("unit_tests", "unittest", py.path, fn.line, f"{fn.class_name}.{fn.name}")
+            if "pytest" in imports:  # TestCase classes written for pytest (pytest.raises, marks, fixtures)
+                ev.add("unit_tests", "pytest", py.path, fn.line, f"{fn.class_name}.{fn.name} (pytest)")
             found = True
         elif fn.class_name and not fn.class_name.startswith("Test"):
             continue
@@ -515,6 +519,20 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
                 ev.add("evaluation_gate", "", py.path, cmp.line, f"metric comparison stops the run ({stop.qualname})",
                        cmp.cell)
     _pipeline_gates(ctx, ev)
+
+
+def _zenml_stages(ctx: FileContext, ev: Evidence) -> None:
+    """model_registry: a ZenML model version moved to a stage (``model.set_stage("production")``).
+
+    The version usually comes from the step context (``get_step_context().model``) or the client, whose type
+    the call does not carry, so the file's ZenML import stands in for the receiver's type."""
+    calls = ctx.calls_by_method.get("set_stage")
+    if not calls or not any(imp.module.split(".", 1)[0] == "zenml" for imp in ctx.py.imports):
+        return
+    for call in calls:
+        if call.args or call.has_kw("stage"):
+            ev.add("model_registry", "zenml", ctx.py.path, call.line, f"{call.qualname} promotes a model version",
+                   call.cell)
 
 
 def _promote_scopes(ctx: FileContext) -> set[str]:
@@ -864,7 +882,7 @@ def _training_calls(ctx: FileContext) -> list[Call]:
             out.append(call)
         elif m == "train" and re.search(r"(?i)model", name) and not _mode_switch(call):
             out.append(call)
-        elif name.endswith(".backward") and call.receiver and "loss" in call.receiver.lower():
+        elif m == "backward" and backpropagates_loss(call):
             out.append(call)
     return out
 

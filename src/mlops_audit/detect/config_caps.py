@@ -165,7 +165,7 @@ def _ci(doc: ConfigDoc, ev: Evidence) -> None:
             elif isinstance(inputs, dict) and any(_TEST_INPUT.search(str(k)) and v not in (None, False, "", "false")
                                                   for k, v in inputs.items()):
                 ev.add("ci_runs_tests", "", doc.path, line, f"{value[:60]} with test inputs")
-    if schedule is not None and trains:
+    if schedule is not None and trains and not _validates_pull_requests(doc):
         ev.add("scheduled_retraining", doc.kind, doc.path, schedule, "scheduled CI job runs training")
 
 
@@ -184,6 +184,15 @@ def _parent(data: Any, path: tuple) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return node
+
+
+def _validates_pull_requests(doc: ConfigDoc) -> bool:
+    """A GitHub workflow that also runs on pull requests: its training commands are smoke tests of the
+    code (a nightly cron re-runs the same checks), not a retraining schedule, which no one runs per PR."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    on = data.get("on", data.get(True))
+    events = on if isinstance(on, (dict, list)) else [on]
+    return doc.kind == "github_actions" and any(e in ("pull_request", "pull_request_target") for e in events)
 
 
 def _schedule_line(doc: ConfigDoc) -> int | None:
@@ -355,6 +364,9 @@ def _hf_training_args(doc: ConfigDoc, ev: Evidence) -> None:
             ev.add("distributed_training", "fsdp", doc.path, line("fsdp"), f"fsdp: {block['fsdp']}")
 
 
+_ACCELERATE_BACKENDS = {"DEEPSPEED": "deepspeed", "FSDP": "fsdp", "MULTI_GPU": "ddp"}
+
+
 def _generic(doc: ConfigDoc, ev: Evidence) -> None:
     """Structured settings that mark a capability wherever they appear: DeepSpeed, accelerate, alertmanager."""
     data = doc.data
@@ -368,10 +380,14 @@ def _generic(doc: ConfigDoc, ev: Evidence) -> None:
             sub = data.get(key)
             if isinstance(sub, dict) and sub.get("enabled") is True:
                 ev.add("mixed_precision", "deepspeed", doc.path, doc.lines.get((key,), doc.line), f"{key}.enabled")
-    if data.get("distributed_type") in ("MULTI_GPU", "DEEPSPEED", "FSDP", "MULTI_NPU", "TPU", "MULTI_XPU"):
-        ev.add("distributed_training", "accelerate", doc.path, doc.lines.get(("distributed_type",), doc.line),
-               "accelerate config")
-    if data.get("mixed_precision") in ("fp16", "bf16") and "distributed_type" in data:
+    backend = data.get("distributed_type")
+    if backend in ("MULTI_GPU", "DEEPSPEED", "FSDP", "MULTI_NPU", "TPU", "MULTI_XPU"):
+        line = doc.lines.get(("distributed_type",), doc.line)
+        ev.add("distributed_training", "accelerate", doc.path, line, "accelerate config")
+        engine = _ACCELERATE_BACKENDS.get(backend)
+        if engine:  # accelerate launches the named engine: DeepSpeed, FSDP, or DDP for MULTI_GPU
+            ev.add("distributed_training", engine, doc.path, line, f"distributed_type: {backend}")
+    if data.get("mixed_precision") in ("fp16", "bf16", "fp8") and "distributed_type" in data:
         ev.add("mixed_precision", "accelerate", doc.path, doc.lines.get(("mixed_precision",), doc.line),
                "accelerate config")
     if "receivers" in data and "route" in data:

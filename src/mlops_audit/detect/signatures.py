@@ -15,8 +15,20 @@ __all__ = ["CALLS", "DECORATORS", "BASES", "KWARGS", "DISTS", "FRAMEWORK_IMPORTS
 _PL = ("lightning.pytorch", "pytorch_lightning", "lightning")
 
 
+_FABRIC = ("lightning.fabric", "lightning_fabric")
+
+
 def _lightning(cls: str, capability: str, tool: str, sub: str = "loggers") -> list[tuple[str, str, str]]:
-    return [(f"{root}.{sub}*.{cls}", capability, tool) for root in _PL]
+    # Fabric (lightning.fabric / lightning_fabric) shares the strategy classes with the Trainer
+    roots = _PL + _FABRIC if sub == "strategies" else _PL
+    return [(f"{root}.{sub}*.{cls}", capability, tool) for root in roots]
+
+
+def _trainer_and_fabric_kwargs(key: str, value: object, capability: str, tool: str
+                               ) -> list[tuple[str, str, object, str, str]]:
+    """The same keyword on Lightning's Trainer (both package names) and on Lightning Fabric."""
+    return [(callee, key, value, capability, tool)
+            for callee in ("lightning*Trainer", "pytorch_lightning*Trainer", "lightning*Fabric")]
 
 
 # (call pattern, capability, tool)
@@ -137,6 +149,9 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("lightning.pytorch.seed_everything", "seeds_fixed", "lightning"),
     ("pytorch_lightning.seed_everything", "seeds_fixed", "lightning"),
     ("lightning.fabric.utilities.seed.seed_everything", "seeds_fixed", "lightning"),
+    ("lightning.fabric.seed_everything", "seeds_fixed", "lightning"),
+    ("lightning_fabric*seed_everything", "seeds_fixed", "lightning"),
+    ("lightning*Fabric.seed_everything", "seeds_fixed", "lightning"),  # fabric = L.Fabric(); fabric.seed_everything(1)
     ("lightning.pytorch.utilities.seed.seed_everything", "seeds_fixed", "lightning"),
     ("pytorch_lightning.utilities.seed.seed_everything", "seeds_fixed", "lightning"),
     ("transformers.set_seed", "seeds_fixed", "transformers"),
@@ -561,18 +576,12 @@ KWARGS: tuple[tuple[str, str, object, str, str], ...] = (
     ("transformers.TrainingArguments", "fsdp", "*", "distributed_training", "fsdp"),
     ("accelerate.Accelerator", "mixed_precision", "fp16", "mixed_precision", "accelerate"),
     ("accelerate.Accelerator", "mixed_precision", "bf16", "mixed_precision", "accelerate"),
-    ("lightning*Trainer", "precision", "16*", "mixed_precision", "lightning"),
-    ("lightning*Trainer", "precision", "bf16*", "mixed_precision", "lightning"),
-    ("pytorch_lightning*Trainer", "precision", "16*", "mixed_precision", "lightning"),
-    ("pytorch_lightning*Trainer", "precision", "bf16*", "mixed_precision", "lightning"),
-    ("lightning*Trainer", "precision", 16, "mixed_precision", "lightning"),
-    ("pytorch_lightning*Trainer", "precision", 16, "mixed_precision", "lightning"),
-    ("lightning*Trainer", "strategy", "ddp*", "distributed_training", "ddp"),
-    ("pytorch_lightning*Trainer", "strategy", "ddp*", "distributed_training", "ddp"),
-    ("lightning*Trainer", "strategy", "fsdp*", "distributed_training", "fsdp"),
-    ("pytorch_lightning*Trainer", "strategy", "fsdp*", "distributed_training", "fsdp"),
-    ("lightning*Trainer", "strategy", "deepspeed*", "distributed_training", "deepspeed"),
-    ("pytorch_lightning*Trainer", "strategy", "deepspeed*", "distributed_training", "deepspeed"),
+    *_trainer_and_fabric_kwargs("precision", "16*", "mixed_precision", "lightning"),
+    *_trainer_and_fabric_kwargs("precision", "bf16*", "mixed_precision", "lightning"),
+    *_trainer_and_fabric_kwargs("precision", 16, "mixed_precision", "lightning"),
+    *_trainer_and_fabric_kwargs("strategy", "ddp*", "distributed_training", "ddp"),
+    *_trainer_and_fabric_kwargs("strategy", "fsdp*", "distributed_training", "fsdp"),
+    *_trainer_and_fabric_kwargs("strategy", "deepspeed*", "distributed_training", "deepspeed"),
     ("*.log_model", "signature", "*", "model_signature", "mlflow"),
     ("mlflow.*.log_model", "input_example", "*", "model_signature", "mlflow"),
     ("*.log_model", "registered_model_name", "*", "model_registry", "mlflow"),

@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 
 from .._patterns import lazy
 from ..facts import Call, ConfigDoc, Expr, Facts, Function, Ref
-from .calls import DEPTH, Reached, calls_in, effective, targets, walk_from
+from .calls import DEPTH, Reached, backpropagates_loss, calls_in, effective, targets, walk_from
 from .context import FileContext, RepoIndex
 from .matcher import normalize_qualname
 from .run_tracking import (
@@ -87,10 +87,7 @@ def fit_kind(ctx: FileContext, call: Call, scope_calls: Iterable[Call] = ()) -> 
     if m == "learn":
         return "fit" if name.startswith(("stable_baselines3.", "sb3_contrib.")) else None
     # backward: a loss, with an optimizer step nearby
-    qual = normalize_qualname(call.qualname).lower()
-    loss = "loss" in (call.receiver or "").lower() or any(
-        isinstance(a, Ref) and "loss" in a.qualname.lower() for a in call.args) or qual.endswith(".scale.backward")
-    if not loss:
+    if not backpropagates_loss(call):
         return None
     for other in scope_calls:
         if other.method == "step" and re.search(r"(?i)optim|opt\.step$|^opt|scaler|accelerator|sched",

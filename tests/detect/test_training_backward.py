@@ -1,0 +1,50 @@
+"""Training is recognised from the loss being backpropagated, whichever wrapper does it.
+
+Two detectors ask "does this code train?" (the lifecycle/applicability one and the training view of
+the rules); both use ``calls.backpropagates_loss``, so they cannot disagree again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlops_audit import audit
+from mlops_audit.config import AuditConfig
+
+_LOOP = """\
+import torch
+
+
+def train(model, loader, accelerator, fabric, scaler):
+    optimizer = torch.optim.AdamW(model.parameters())
+    for batch in loader:
+        loss = model(batch)
+        {step}
+        optimizer.step()
+"""
+
+
+def _lifecycle(tmp_path: Path, step: str) -> list[str]:
+    (tmp_path / "train_loop.py").write_text(_LOOP.format(step=step), encoding="utf-8")
+    return audit(tmp_path, AuditConfig(use_cache=False)).inventory.lifecycle.present
+
+
+@pytest.mark.parametrize("step", [
+    "accelerator.backward(loss)",           # Hugging Face accelerate
+    "fabric.backward(loss / 4)",            # Lightning Fabric with gradient accumulation
+    "scaler.scale(loss).backward()",        # torch AMP
+    "loss.backward()",
+])
+def test_backpropagating_a_loss_is_training(tmp_path: Path, step: str) -> None:
+    present = _lifecycle(tmp_path, step)
+    assert "training" in present
+
+
+@pytest.mark.parametrize("step", [
+    "accelerator.backward(grads)",          # not a loss
+    "batch.backward(torch.ones(3))",        # a saliency-style gradient of an input
+])
+def test_backward_on_something_else_is_not_training(tmp_path: Path, step: str) -> None:
+    present = _lifecycle(tmp_path, step)
+    assert "training" not in present

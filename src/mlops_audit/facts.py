@@ -269,8 +269,10 @@ class Notebook:
 
     @property
     def in_order(self) -> bool:
-        counts = [c.execution_count for c in self.code_cells if c.execution_count is not None]
-        return all(a < b for a, b in zip(counts, counts[1:]))
+        """No cell ran before one above it. Counts of 0 (Databricks exports) or missing say nothing, and a
+        repeated count comes from a tool or a copied cell, not a kernel: only a decrease is disorder."""
+        counts = [c.execution_count for c in self.code_cells if c.execution_count]
+        return not any(b < a for a, b in zip(counts, counts[1:]))
 
 
 @record()
@@ -288,6 +290,7 @@ class Requirement:
     editable: bool = False
     hashes: bool = False
     extras: tuple[str, ...] = ()  # requested extras, sorted: ``pkg[a,b]`` -> ("a", "b")
+    direct: bool = True           # False for a compiled file's transitive pin (``# via`` names no input file)
 
 
 @record()

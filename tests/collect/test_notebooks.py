@@ -1,6 +1,8 @@
 """parse_notebook: IPython syntax, cross-cell name resolution, cell facts, bad input."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import warnings
 from typing import Any
@@ -234,3 +236,20 @@ def test_current_format_is_read_without_importing_nbformat() -> None:
              "print('nbformat' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("counts, in_order", [
+    ([0, 0, 0], True),          # Databricks export: every count 0
+    ([None, None], True),       # never run
+    ([1, 1, 2], True),          # a repeated count is a copied cell, not a kernel running backwards
+    ([1, 0, 2, 3], True),       # a 0 between ordered counts says nothing
+    ([1, 3, 2], False),
+    ([0, 4, 0, 3], False),
+])
+def test_in_order_reads_only_real_execution_counts(counts: list, in_order: bool) -> None:
+    import json
+
+    cells = [{"cell_type": "code", "execution_count": n, "metadata": {}, "outputs": [], "source": f"x = {i}"}
+             for i, n in enumerate(counts)]
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+    assert parse_notebook("nb.ipynb", text).in_order is in_order

@@ -12,6 +12,8 @@ import pytest
 from mlops_audit import audit
 from mlops_audit.config import AuditConfig
 
+from ..conftest import FIXTURES, materialize
+
 _LOOP = """\
 import torch
 
@@ -48,3 +50,12 @@ def test_backpropagating_a_loss_is_training(tmp_path: Path, step: str) -> None:
 def test_backward_on_something_else_is_not_training(tmp_path: Path, step: str) -> None:
     present = _lifecycle(tmp_path, step)
     assert "training" not in present
+
+
+def test_mlflow_recipe_train_step_is_training(tmp_path: Path) -> None:
+    """A recipe's ``steps/train.py`` only returns an estimator (the framework fits it): still training code."""
+    repo = materialize(FIXTURES / "capabilities" / "pipeline_orchestration" / "positive_mlflow_recipe",
+                       tmp_path / "repo")
+    (repo / "expected.yaml").unlink()
+    report = audit(repo, AuditConfig(use_cache=False))
+    assert report.inventory.lifecycle.present == ["training", "tracking", "evaluation", "registry"]

@@ -127,7 +127,9 @@ def _path_kind(path: str) -> str | None:
     name = parts[-1]
     lower = name.lower()
     dirs = parts[:-1]
-    if len(dirs) >= 2 and dirs[-2] == ".github" and dirs[-1] == "workflows":
+    if len(dirs) >= 2 and dirs[-2] == ".github" and dirs[-1] == "workflows" and lower.endswith(_YAML_EXT):
+        # GitHub runs only .yml/.yaml files of this folder; JSON and the like beside them are tool configs
+        # (markdown-link-check, labeler settings) and are classified by their content like any other file
         return "github_actions"
     if lower in ("action.yml", "action.yaml") and (not dirs or ".github" in dirs):
         return "github_action"

@@ -20,7 +20,13 @@ from ..facts import Dockerfile, DockerInstruction
 
 __all__ = ["dockerfile_candidate", "parse_dockerfile"]
 
-_NOT_DOCKERFILES = (".dockerignore", ".md", ".rst", ".txt", ".adoc", ".orig", ".bak")
+_NOT_DOCKERFILES = (".dockerignore", ".md", ".rst", ".txt", ".adoc", ".orig", ".bak", ".html", ".pdf", ".png", ".svg",
+                    ".py", ".pyc", ".sh", ".bash", ".ps1", ".bat", ".go", ".java", ".js", ".ts", ".rs", ".rb", ".json",
+                    ".yaml", ".yml", ".toml", ".ini", ".cfg", ".lock", ".swp", ".patch", ".diff")
+# Dockerfile, Dockerfile.gpu, Dockerfile-cpu, Dockerfile_arm64, dev.Dockerfile, Containerfile.cuda: the stem
+# stands alone, is followed by a tag after ".", "-" or "_", or ends a dotted name. DockerfileGenerator.java and
+# a make_dockerfile script are no Dockerfiles.
+_DOCKERFILE_NAME = lazy(r"(?:[\w.-]*\.)?(?:dockerfile|containerfile)(?:[._-][\w.-]+)?\Z")
 _DIRECTIVE = lazy(r"#\s*([A-Za-z]+)\s*=\s*(\S*)\s*\Z")
 _INSTRUCTION = lazy(r"\s*([A-Za-z]+)(?:\s+(.*))?\Z", re.S)
 _WORD = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -31,19 +37,18 @@ _EXEC_FORM = frozenset(("RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOL
 
 
 def dockerfile_candidate(path: str) -> bool:
-    """True for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile(.*).
+    """True for Dockerfile*, *.Dockerfile and Containerfile* names: ``Dockerfile``, ``Dockerfile.gpu``,
+    ``Dockerfile-cpu``, ``Dockerfile_arm64``, ``dev.Dockerfile``, ``Containerfile.cuda``.
 
     Names are compared case-insensitively (``dockerfile.dev`` is common), but
-    ``Dockerfile.dockerignore`` and documentation about Dockerfiles are not
+    ``Dockerfile.dockerignore``, documentation about Dockerfiles and source
+    files named after them (``dockerfile_utils.py``, ``Dockerfile.md``) are not
     Dockerfiles.
     """
     lower = path.rsplit("/", 1)[-1].lower()
-    if lower.endswith(_NOT_DOCKERFILES):
+    if "file" not in lower or lower.endswith(_NOT_DOCKERFILES):
         return False
-    for stem in ("dockerfile", "containerfile"):
-        if lower == stem or lower.startswith(stem + ".") or lower.endswith("." + stem):
-            return True
-    return False
+    return bool(_DOCKERFILE_NAME.match(lower))
 
 
 def _directives(lines: list[str]) -> tuple[str, int]:

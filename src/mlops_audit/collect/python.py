@@ -296,7 +296,9 @@ class PyCollector(ast.NodeVisitor):
             if alias.name == "*":
                 continue
             local = alias.asname or alias.name
-            self.aliases[local] = f"{module}.{alias.name}" if module else alias.name
+            # ``from . import x`` -> ".x" (the module is only dots: no separator to add)
+            self.aliases[local] = (module + alias.name if module.endswith(".") else f"{module}.{alias.name}") \
+                if module else alias.name
             self.imports.append(Import(module, alias.name, local, self.line(node),
                                        self.guard_depth > 0, self.func_depth > 0))
 

@@ -15,10 +15,10 @@ from ..model import (
     ModelArtifact, NotebookArtifact, PathArtifact,
 )
 from .code_caps import detect_code, training_calls
-from .config_caps import detect_configs
+from .config_caps import detect_configs, recipe_training_files
 from .context import RepoIndex
 from .distributions import dists_for_import
-from .evidence import Evidence
+from .evidence import Evidence, in_test_suite
 from .repo_caps import detect_repo, dvc_outputs, model_files
 from .serving import Route, find_routes
 from .signatures import DISTS, FRAMEWORK_IMPORTS
@@ -45,11 +45,18 @@ class Detection:
         return list(cap.tools) if cap else []
 
 
-def _declared_dists(facts: Facts) -> dict[str, tuple[str, int, str]]:
-    """Normalized distribution name -> (manifest path, line, spec) for every declared requirement."""
+def _declared_dists(facts: Facts, direct_only: bool = False) -> dict[str, tuple[str, int, str]]:
+    """Normalized distribution name -> (manifest path, line, spec) for every declared requirement.
+
+    The project's own manifests win over the test suite's (tests/.../conda.yaml). ``direct_only`` leaves out
+    the transitive pins of compiled requirements (``flask==3.1.2  # via quart``): the project did not choose
+    those, so they declare no tool.
+    """
     out: dict[str, tuple[str, int, str]] = {}
-    for m in facts.manifests:
+    for m in sorted(facts.manifests, key=lambda m: in_test_suite(m.path)):  # stable: path order otherwise
         for r in m.requirements:
+            if direct_only and not r.direct:
+                continue
             out.setdefault(r.name, (m.path, r.line, f"{r.name}{r.specifier}"))
     return out
 
@@ -74,10 +81,11 @@ def detect(facts: Facts) -> Detection:
     detect_code(facts, index, ev, _declared_import_roots(declared), routes)
     detect_configs(facts, ev)
     detect_repo(facts, ev)
+    direct = _declared_dists(facts, direct_only=True)
     for dist, capability, tool in DISTS:
-        if dist in declared:
-            path, line, spec = declared[dist]
-            ev.declare(capability, tool, path, line, spec)
+        if dist in direct:
+            path, line, spec = direct[dist]
+            ev.declare(capability, tool, path, line, spec)  # test-path manifests are dropped there
 
     results: dict[str, CapabilityResult] = {}
     for cid, cap in caps.items():
@@ -94,7 +102,8 @@ def detect(facts: Facts) -> Detection:
             evidence=[EvidenceModel(path=h.path, line=h.line, detail=h.detail, cell=h.cell) for h in hits],
         )
     training = tuple(sorted({ctx.py.path for ctx in index.contexts.values()
-                             if not ctx.py.is_test and training_calls(ctx)}))
+                             if not ctx.py.is_test and training_calls(ctx)}
+                            | (recipe_training_files(facts) & index.contexts.keys())))
     inventory = Inventory(
         frameworks=_frameworks(facts, index, declared),
         capabilities=results,

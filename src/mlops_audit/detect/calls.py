@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import Iterator, NamedTuple
 
 from ..facts import Call, Expr, Function, Ref
-from .context import FileContext, RepoIndex
+from .context import FileContext, RepoIndex, absolute_module
 from .matcher import normalize_qualname
 
 __all__ = ["DEPTH", "Reached", "effective", "resolve", "targets", "lookup", "calls_in", "walk_from",
@@ -119,6 +119,8 @@ def _resolve(index: RepoIndex, ctx: FileContext, call: Call) -> tuple[FileContex
     if found is not None:
         return found
     name = effective(ctx, call)
+    if name.startswith("."):  # a receiver typed by a relative import: obj = Endpoints() from .endpoints
+        name = absolute_module(ctx.py.path, name)
     functions = ctx.functions
     if name.split(".", 1)[0] not in index.module_roots and name not in functions \
             and name + ".__init__" not in functions:

@@ -15,7 +15,8 @@ from ..facts import ConfigDoc, Facts
 from .code_caps import CALL_INDEX
 from .evidence import Evidence
 
-__all__ = ["detect_configs", "walk_doc", "ci_commands", "serving_image", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND"]
+__all__ = ["detect_configs", "walk_doc", "ci_commands", "serving_image", "CI_TOOLS", "TEST_COMMAND", "TRAIN_COMMAND",
+           "recipe_training_files"]
 
 CI_TOOLS = {
     "github_actions": "github_actions", "gitlab_ci": "gitlab_ci", "circleci": "circleci",
@@ -367,6 +368,39 @@ def _hf_training_args(doc: ConfigDoc, ev: Evidence) -> None:
 _ACCELERATE_BACKENDS = {"DEEPSPEED": "deepspeed", "FSDP": "fsdp", "MULTI_GPU": "ddp"}
 
 
+def _mlflow_recipe(doc: ConfigDoc, steps: dict, ev: Evidence) -> None:
+    """An MLflow Recipe (``recipe.yaml``): a declared ingest -> train -> evaluate -> register pipeline whose
+    runs MLflow tracks, whose evaluate step can hold the model back, and whose register step registers it."""
+    def line(*path: str) -> int | None:
+        return doc.lines.get(("steps", *path), doc.lines.get(("steps",), doc.line))
+
+    ev.add("pipeline_orchestration", "mlflow_recipes", doc.path, doc.lines.get(("recipe",), doc.line),
+           f"MLflow Recipe {doc.data['recipe']}")  # type: ignore[index]
+    ev.add("experiment_tracking", "mlflow", doc.path, doc.lines.get(("recipe",), doc.line),
+           "MLflow Recipes log every step run to MLflow")
+    evaluate, register = steps.get("evaluate"), steps.get("register")
+    criteria = evaluate.get("validation_criteria") if isinstance(evaluate, dict) else None
+    blocks = not (isinstance(register, dict) and register.get("allow_non_validated_model") is True)
+    if isinstance(criteria, list) and blocks and any(isinstance(c, dict) and "threshold" in c for c in criteria):
+        ev.add("evaluation_gate", "", doc.path, line("evaluate", "validation_criteria"),
+               "validation_criteria must hold before the register step")
+    if "register" in steps:
+        ev.add("model_registry", "mlflow", doc.path, line("register"), "recipe register step")
+
+
+def recipe_training_files(facts: Facts) -> set[str]:
+    """The train step modules of MLflow Recipes (``steps/train.py`` beside ``recipe.yaml``, by the recipe
+    convention): the framework calls their ``estimator_fn`` and fits it, so no ``fit`` appears in the code."""
+    out = set()
+    for doc in facts.configs:
+        data = doc.data
+        if isinstance(data, dict) and isinstance(data.get("recipe"), str) and isinstance(data.get("steps"), dict) \
+                and "train" in data["steps"]:
+            folder = doc.path.rpartition("/")[0]
+            out.add(f"{folder}/steps/train.py" if folder else "steps/train.py")
+    return out
+
+
 def _generic(doc: ConfigDoc, ev: Evidence) -> None:
     """Structured settings that mark a capability wherever they appear: DeepSpeed, accelerate, alertmanager."""
     data = doc.data
@@ -390,6 +424,8 @@ def _generic(doc: ConfigDoc, ev: Evidence) -> None:
     if data.get("mixed_precision") in ("fp16", "bf16", "fp8") and "distributed_type" in data:
         ev.add("mixed_precision", "accelerate", doc.path, doc.lines.get(("mixed_precision",), doc.line),
                "accelerate config")
+    if isinstance(data.get("recipe"), str) and isinstance(data.get("steps"), dict):
+        _mlflow_recipe(doc, data["steps"], ev)
     if "receivers" in data and "route" in data:
         ev.add("alerting", "alertmanager", doc.path, doc.line, "Alertmanager config")
     if isinstance(data.get("autoscaling_config"), dict):

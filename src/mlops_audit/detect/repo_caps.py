@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from .._patterns import lazy
 from ..facts import ConfigDoc, Facts, Requirement
-from .evidence import Evidence
+from .evidence import Evidence, in_test_suite
 
 __all__ = ["detect_repo", "runtime_requirements", "model_files", "is_model_file", "dvc_outputs"]
 
@@ -70,9 +70,15 @@ def model_files(facts: Facts) -> list[tuple[str, int]]:
 
 
 def runtime_requirements(facts: Facts) -> list[tuple[str, Requirement]]:
-    """Direct runtime dependencies: main groups of manifests that are not dev/test/docs files."""
+    """Runtime dependencies: main groups of manifests that are not dev/test/docs files.
+
+    Manifests of the test suite (tests/integration/.../conda.yaml) describe a fixture's environment, not the
+    project's. A compiled requirements file keeps its transitive pins (``Requirement.direct`` False) here:
+    they are part of the environment it fixes; only tool declarations leave them out."""
     out = []
     for m in facts.manifests:
+        if in_test_suite(m.path):
+            continue
         if m.kind == "requirements" and _NON_RUNTIME_REQ.search(PurePosixPath(m.path).stem + "/"):
             continue
         if m.kind == "requirements" and _NON_RUNTIME_REQ.search(str(PurePosixPath(m.path).parent) + "/"):
@@ -92,17 +98,19 @@ def detect_repo(facts: Facts, ev: Evidence) -> None:
 
 
 def _locks_and_pins(facts: Facts, ev: Evidence) -> None:
-    for lock in facts.locks:
+    locks = [lock for lock in facts.locks if not in_test_suite(lock.path)]  # tests/fixtures/poetry.lock fixes nothing
+    for lock in locks:
         ev.add("lock_file", lock.tool, lock.path, 1, f"{lock.tool} lock")
     reqs = runtime_requirements(facts)
     if not reqs:
         return
     unpinned = [(p, r) for p, r in reqs if not r.pinned]
     if not unpinned:
-        first = reqs[0]
-        ev.add("pinned_dependencies", "", first[0], first[1].line, f"{len(reqs)} direct dependencies pinned")
-    elif facts.locks:
-        ev.add("pinned_dependencies", "", facts.locks[0].path, 1, "a lock file fixes the resolved versions")
+        direct = [(p, r) for p, r in reqs if r.direct] or reqs  # a compiled file's transitive pins come along
+        first = direct[0]
+        ev.add("pinned_dependencies", "", first[0], first[1].line, f"{len(direct)} direct dependencies pinned")
+    elif locks:
+        ev.add("pinned_dependencies", "", locks[0].path, 1, "a lock file fixes the resolved versions")
 
 
 def _model_files(facts: Facts, ev: Evidence) -> None:
@@ -163,21 +171,71 @@ def _prompt_documents(facts: Facts, ev: Evidence) -> None:
                 break
 
 
+# Prompt file formats, wherever they live: ``*.prompt`` (Dotprompt, Semantic Kernel) and ``*.prompty``
+# (Microsoft Prompty: YAML front matter with the model settings, then the template).
+_PROMPT_FORMATS = (".prompt", ".prompty")
+_PROMPT_DIR_SUFFIXES = frozenset({".txt", ".md", ".yaml", ".yml", ".json", ".jsonl", ".j2", ".jinja", ".jinja2",
+                                  ".tmpl", ".mustache"})
+_STRUCTURED = frozenset({".yaml", ".yml", ".json"})
+
+
 def _prompt_files(facts: Facts, ev: Evidence) -> None:
     _prompt_documents(facts, ev)
+    docs: dict[str, list[ConfigDoc]] | None = None
     for f in facts.files:
         lower = f.path.lower()
-        if f.kind == "prompt" or lower.endswith(".prompt") or ".prompt." in PurePosixPath(lower).name or (
-                _PROMPT_DIR.search(lower) and PurePosixPath(lower).suffix in
-                {".txt", ".md", ".yaml", ".yml", ".json", ".jsonl", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache"}):
+        name = PurePosixPath(lower).name
+        suffix = PurePosixPath(lower).suffix
+        in_dir = bool(_PROMPT_DIR.search(lower))
+        if f.kind == "prompt" or lower.endswith(_PROMPT_FORMATS) or ".prompt." in name or (
+                in_dir and suffix in _PROMPT_DIR_SUFFIXES):
             if "/docs/" in "/" + lower or lower.startswith("docs/"):
                 continue
             if lower.startswith((".github/", ".vscode/", ".cursor/", ".claude/")):
                 continue  # coding-assistant prompts (.github/prompts/*.prompt.md) steer an IDE, not the project's LLM
-            name = PurePosixPath(lower).name
-            if lower.endswith(".md") and (not _PROMPT_DIR.search(lower) or name.startswith(("readme", "contributing"))):
+            if lower.endswith(".md") and (not in_dir or name.startswith(("readme", "contributing"))):
                 continue  # PROMPTING.md, prompt_notes.md, prompts/README.md: prose about prompts
+            if suffix in _STRUCTURED and not lower.endswith(_PROMPT_FORMATS) and ".prompt." not in name:
+                if docs is None:
+                    docs = {}
+                    for d in facts.configs:
+                        docs.setdefault(d.path, []).append(d)
+                parsed = docs.get(f.path)
+                if parsed and not any(_holds_prompt(d.data) for d in parsed):
+                    continue  # prompts/tools.json (a function-calling schema), prompts/settings.yaml: no prompt text
             ev.add("prompt_files", "", f.path, 1, "prompt file")
+
+
+def _json_schema(node: object) -> bool:
+    return isinstance(node, dict) and ("$schema" in node or (
+        node.get("type") == "object" and isinstance(node.get("properties"), dict)))
+
+
+def _tool_schema(node: dict) -> bool:
+    """A function-calling tool definition (OpenAI ``{"type": "function", "function": {...}}``, a bare
+    ``{"name", "description", "parameters"}``, Anthropic ``input_schema``, MCP ``inputSchema``) or a JSON
+    Schema: its descriptions document arguments for the model, they are no prompt of their own."""
+    if node.get("type") == "function" and isinstance(node.get("function"), dict):
+        return True
+    if "name" in node and any(_json_schema(node.get(k)) for k in ("parameters", "input_schema", "inputSchema")):
+        return True
+    return _json_schema(node)
+
+
+def _holds_prompt(data: object, budget: int = 2000) -> bool:
+    """Some string of a parsed prompt-folder document reads like a prompt (outside tool schemas)."""
+    stack = [data]
+    while stack and budget > 0:
+        budget -= 1
+        node = stack.pop()
+        if isinstance(node, dict):
+            if not _tool_schema(node):
+                stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node[:200])
+        elif _prompt_text(node):
+            return True
+    return False
 
 
 def _config_management(facts: Facts, ev: Evidence) -> None:

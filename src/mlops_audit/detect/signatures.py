@@ -297,6 +297,9 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("starlette_exporter.PrometheusMiddleware", "latency_metrics", "prometheus"),
     ("opentelemetry.instrumentation.fastapi.FastAPIInstrumentor*", "latency_metrics", "opentelemetry"),
     ("opentelemetry.instrumentation.flask.FlaskInstrumentor*", "latency_metrics", "opentelemetry"),
+    ("opentelemetry.instrumentation.asgi.OpenTelemetryMiddleware", "latency_metrics", "opentelemetry"),
+    ("opentelemetry.instrumentation.wsgi.OpenTelemetryMiddleware", "latency_metrics", "opentelemetry"),
+    ("azure.monitor.opentelemetry.configure_azure_monitor", "latency_metrics", "opentelemetry"),
     ("statsd.StatsClient", "latency_metrics", "statsd"),
     ("datadog.statsd.*", "latency_metrics", "datadog"),
     ("ddtrace.patch_all", "latency_metrics", "datadog"),
@@ -466,6 +469,12 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("giskard.scan", "llm_evaluation", "giskard"),
     ("inspect_ai.eval", "llm_evaluation", "inspect_ai"),
     ("mlflow.evaluate", "llm_evaluation", "mlflow"),  # filtered: only with an LLM model_type
+    ("azure.ai.evaluation.evaluate", "llm_evaluation", "azure_ai_evaluation"),
+    ("azure.ai.evaluation.*Evaluator", "llm_evaluation", "azure_ai_evaluation"),  # GroundednessEvaluator(...)
+    ("phoenix.evals.run_evals", "llm_evaluation", "phoenix"),
+    ("phoenix.evals.llm_classify", "llm_evaluation", "phoenix"),
+    ("opik.evaluation.evaluate", "llm_evaluation", "opik"),
+    ("opik.evaluate", "llm_evaluation", "opik"),
     # --- distributed training
     ("torch.nn.parallel.DistributedDataParallel", "distributed_training", "ddp"),
     ("torch.nn.parallel.distributed.DistributedDataParallel", "distributed_training", "ddp"),
@@ -498,6 +507,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
 DECORATORS: tuple[tuple[str, str, str], ...] = (
     ("hydra.main", "config_management", "hydra"),
     ("gin.configurable", "config_management", "gin"),
+    ("mlflow.recipes.Recipe", "pipeline_orchestration", "mlflow_recipes"),
+    ("mlflow.pipelines.Pipeline", "pipeline_orchestration", "mlflow_recipes"),  # the name before MLflow 2.3
     ("zenml.step", "pipeline_orchestration", "zenml"),
     ("zenml.pipeline", "pipeline_orchestration", "zenml"),
     ("zenml.steps.step", "pipeline_orchestration", "zenml"),
@@ -639,6 +650,7 @@ DISTS: tuple[tuple[str, str, str], ...] = (
     ("promptfoo", "llm_evaluation", "promptfoo"), ("deepeval", "llm_evaluation", "deepeval"),
     ("ragas", "llm_evaluation", "ragas"), ("trulens-eval", "llm_evaluation", "trulens"),
     ("giskard", "llm_evaluation", "giskard"), ("inspect-ai", "llm_evaluation", "inspect_ai"),
+    ("azure-ai-evaluation", "llm_evaluation", "azure_ai_evaluation"),
     ("deepspeed", "distributed_training", "deepspeed"), ("horovod", "distributed_training", "horovod"),
     ("accelerate", "distributed_training", "accelerate"),
 )

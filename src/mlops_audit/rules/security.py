@@ -289,28 +289,120 @@ def _trc_code_defaults(ctx: RuleContext) -> list[str]:
       stakes_sensitive=False, principle="governance", tools=("transformers",))
 def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
     """Literal True in calls, a value read from a config/default that is True, and true in config files."""
+    # When the flag is put in a keyword dictionary (``kw = dict(trust_remote_code=True)``,
+    # ``kw.update(trust_remote_code=True)``), the finding sits on the call of the same function that receives
+    # that dictionary (``from_pretrained(name, **kw)``); when no such call is found, on the dictionary itself.
     config_lines = _trc_config_lines(ctx)
     defaults = [f"{d.path}:{line}" for d, _, line in config_lines] + _trc_code_defaults(ctx)
     for fc in all_code_units(ctx):
+        anchored: set[int] = set()
         for call in fc.calls_by_keyword.get(_TRC, ()):
-            value = call.kw(_TRC)
-            pinned = isinstance(call.kw("revision"), str) and re.fullmatch(r"[0-9a-f]{7,40}", call.kw("revision"))
-            loc = f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
-            if value is True:
-                source = "trust_remote_code=True"
-            elif isinstance(value, (Ref, Expr)) and defaults and _TRC in _names_of(value):
-                source = f"trust_remote_code from configuration that enables it ({', '.join(defaults[:2])})"
-            else:
+            source = _trc_source(call, defaults)
+            if source is None:
                 continue
-            note = " (revision pinned to a commit)" if pinned else " without pinning a reviewed revision"
-            yield Hit(fc.py.path, call.line, cell=call.cell, key=f"trc:{call.method}:{call.scope}",
-                      severity=Severity.MEDIUM if pinned else None,
-                      message=f"{loc} calls {'.'.join(call.qualname.split('.')[-2:])} with {source}{note}: the "
-                              f"repository's Python runs at load time.")
+            holder = _kwargs_holder(fc, call)
+            if holder is None:
+                loc = _where(fc, call)
+                note = _pin_note(call)
+                yield Hit(fc.py.path, call.line, cell=call.cell, key=f"trc:{call.method}:{call.scope}",
+                          severity=Severity.MEDIUM if note[0] else None,
+                          message=f"{loc} calls {_short(call)} with {source}{note[1]}: the repository's Python "
+                                  f"runs at load time.")
+                continue
+            target = holder or "keyword arguments"
+            consumer = _kwargs_consumer(fc, call, holder) if holder else None
+            if consumer is not None:
+                if id(consumer) in anchored or _trc_source(consumer, defaults):
+                    continue  # already reported through another dictionary, or through its own keyword
+                anchored.add(id(consumer))
+                note = _pin_note(consumer, call)
+                set_at = f"cell {call.cell}" if call.cell else f"line {call.line}"
+                yield Hit(fc.py.path, consumer.line, cell=consumer.cell,
+                          key=f"trc:{consumer.method}:{consumer.scope}",
+                          severity=Severity.MEDIUM if note[0] else None,
+                          message=f"{_where(fc, consumer)} calls {_short(consumer)} with {source}, set in {target} at "
+                                  f"{set_at}{note[1] if note[0] else ',' + note[1]}: the repository's Python runs "
+                                  f"at load time.")
+                continue
+            note = _pin_note(call)
+            yield Hit(fc.py.path, call.line, cell=call.cell, key=f"trc-kwargs:{target}:{call.scope}",
+                      severity=Severity.MEDIUM if note[0] else None,
+                      message=f"{_where(fc, call)}: {source} set in {target}{note[1]}; a model or dataset loaded "
+                              f"with these arguments runs its repository's Python at load time.")
     for doc, _, line in config_lines:
         yield Hit(doc.path, line, key=f"trc-config:{doc.path}",
                   message=f"{doc.path}:{line} sets trust_remote_code: true, so loading runs code fetched from the "
                           f"model or dataset repository.")
+
+
+def _trc_source(call: Call, defaults: list[str]) -> str | None:
+    """How a call's trust_remote_code keyword turns remote code on, or None when it does not."""
+    value = call.kw(_TRC)
+    if value is True:
+        return "trust_remote_code=True"
+    if isinstance(value, (Ref, Expr)) and defaults and _TRC in _names_of(value):
+        return f"trust_remote_code from configuration that enables it ({', '.join(defaults[:2])})"
+    return None
+
+
+def _where(fc: Any, call: Call) -> str:
+    return f"{fc.py.path} cell {call.cell}" if call.cell else f"{fc.py.path}:{call.line}"
+
+
+def _short(call: Call) -> str:
+    return ".".join(call.qualname.split(".")[-2:])
+
+
+def _pinned(call: Call) -> bool:
+    revision = call.kw("revision")
+    return isinstance(revision, str) and re.fullmatch(r"[0-9a-f]{7,40}", revision) is not None
+
+
+def _pin_note(*calls: Call) -> tuple[bool, str]:
+    if any(_pinned(c) for c in calls):
+        return True, " (revision pinned to a commit)"
+    return False, " without pinning a reviewed revision"
+
+
+def _kwargs_holder(fc: Any, call: Call) -> str | None:
+    """For a call that only builds keyword arguments, the local name they are kept in ("" when unnamed);
+    None for any other call (a loader, a config class, a helper of the repository)."""
+    if call.qualname == "dict":
+        for a in fc.py.assigns:
+            if a.line == call.line and a.scope == call.scope and isinstance(a.value, Expr) \
+                    and a.value.kind == "call" and a.value.callee == "dict":
+                return a.target
+        return ""
+    if call.method == "update" and call.receiver and call.qualname == f"{call.receiver}.update" \
+            and fc.var_types.get(call.receiver, "dict") == "dict":
+        return call.receiver
+    return None
+
+
+def _kwargs_consumer(fc: Any, holder: Call, target: str) -> Call | None:
+    """The first later call of the same function that receives ``target``: as ``**target`` (seen through the
+    assignment or the return statement the call sits in) or as a ``*_kwargs=target`` keyword."""
+    for c in fc.calls_by_scope.get(holder.scope, ()):
+        if c.line <= holder.line or c is holder:
+            continue
+        if any(k.endswith("kwargs") and isinstance(v, Ref) and v.qualname == target for k, v in c.kwargs):
+            return c
+        if c.star_kwargs and _receives(fc, c, target):
+            return c
+    return None
+
+
+def _receives(fc: Any, call: Call, target: str) -> bool:
+    """``x = f(..., **target)`` (the names the assignment reads) or, for a call assigned to nothing,
+    ``return f(..., **target)`` (the names the function's return statement reads)."""
+    for a in fc.py.assigns:
+        if a.line == call.line and a.scope == call.scope and isinstance(a.value, Expr) and a.value.kind == "call" \
+                and a.value.callee == call.qualname:
+            return target in a.value.names
+    fn = fc.functions.get(call.scope)
+    if fn is None or target not in fn.returns_names:
+        return False
+    return any("." in n and (call.qualname == n or call.qualname.endswith("." + n)) for n in fn.returns_names)
 
 
 def _names_of(value: Any) -> set[str]:

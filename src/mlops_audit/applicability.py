@@ -68,8 +68,10 @@ def applicable_areas(facts: "Facts", detection: "Detection", config: "AuditConfi
 
 
 def detect_stakes(facts: "Facts", detection: "Detection") -> str:
+    from .detect.serving import is_health_path
+
     caps = detection.inventory.capabilities
-    predict_routes = [r for r in detection.routes if not r.path.rstrip("/").endswith(("health", "healthz", "ready"))]
+    predict_routes = [r for r in detection.routes if not is_health_path(r.path)]
     deploy_manifests = any(d.kind in ("k8s", "helm_chart", "helm_values") for d in facts.configs)
     if (caps["serving"].present and (predict_routes or deploy_manifests)) or caps["llm_usage"].present and predict_routes:
         return "high"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
+from itertools import chain
 from typing import Callable, Any, Iterable
 
 from .._patterns import lazy
@@ -156,8 +157,9 @@ def _core_requirements(facts: Facts) -> list:
     """Core runtime requirements: main groups, minus requirement files of extras, examples, integrations."""
     from .repo_caps import runtime_requirements
 
-    return [r for path, r in runtime_requirements(facts)
-            if not _OPTIONAL_REQ_FILE.search(path.rsplit("/", 1)[-1]) and not _OPTIONAL_REQ_DIR.search(path)]
+    return [r for path, r in runtime_requirements(facts)  # transitive pins of a compiled file: not chosen
+            if r.direct and not _OPTIONAL_REQ_FILE.search(path.rsplit("/", 1)[-1])
+            and not _OPTIONAL_REQ_DIR.search(path)]
 
 
 def _core_import_roots(facts: Facts) -> set[str]:
@@ -283,6 +285,20 @@ class _Scope:
         return self._used  # type: ignore[return-value]
 
 
+_MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
+
+
+def _middleware_classes(ctx: FileContext) -> list[tuple[Call, str]]:
+    """Middleware handed over as a class, which the framework instantiates: ``app.add_middleware(
+    PrometheusMiddleware)`` and ``Middleware(PrometheusMiddleware)`` use that class as a call would."""
+    out = []
+    for call in ctx.calls_among(ctx.calls_by_method, ("add_middleware", "Middleware")):
+        if call.args and isinstance(call.args[0], Ref) and (
+                call.method == "add_middleware" or normalize_qualname(call.qualname) in _MIDDLEWARE_WRAPPERS):
+            out.append((call, call.args[0].qualname))
+    return out
+
+
 def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: set[str] | None = None,
             used_names: set[str] | None = None) -> None:
     scope = core if isinstance(core, _Scope) else _Scope(core, optional or set(), used_names)
@@ -292,7 +308,7 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
     lazy = _lazy_modules(py)
     hooks: dict[str, bool] | None = None
     own = scope.own_roots
-    for call, name in zip(py.calls, ctx.call_names):
+    for call, name in chain(zip(py.calls, ctx.call_names), _middleware_classes(ctx)):
         rows = _ROWS.get(name)
         if rows is None:
             rows = _ROWS[name] = (CALL_INDEX.match(name), _KW_INDEX.match(name))

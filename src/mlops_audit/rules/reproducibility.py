@@ -12,6 +12,7 @@ import re
 from typing import Iterator
 
 from .._patterns import lazy
+from ..detect.evidence import in_test_suite
 from ..facts import Call, Dockerfile, DockerInstruction, Manifest, Requirement
 from ..model import Severity
 from ._base import Hit, RuleContext, rule
@@ -190,7 +191,7 @@ def _describe(r: Requirement) -> str:
 def unpinned_dependencies(ctx: RuleContext) -> Iterator[Hit]:
     """One finding per environment manifest with unpinned runtime requirements, when no lock file exists."""
     facts = ctx.facts
-    if facts.locks:
+    if _project_locks(facts):
         return
     by_path = _runtime_by_manifest(ctx)
     manifests = {m.path: m for m in facts.manifests}
@@ -225,15 +226,20 @@ def unpinned_dependencies(ctx: RuleContext) -> Iterator[Hit]:
 def missing_lock_file(ctx: RuleContext) -> Iterator[Hit]:
     """Repository-level: dependency manifests declare requirements but no lock file exists."""
     facts = ctx.facts
-    if facts.locks:
+    if _project_locks(facts):
         return
-    manifests = [m for m in facts.manifests if m.requirements]
+    manifests = [m for m in facts.manifests if m.requirements and not in_test_suite(m.path)]
     if not manifests or any(_is_frozen(m) for m in manifests if m.kind == "requirements"):
         return
     names = ", ".join(m.path for m in manifests[:3]) + (", ..." if len(manifests) > 3 else "")
     yield Hit(None, key="missing-lock",
               message=f"Dependencies are declared ({names}) but no lock file records the resolved environment "
                       f"(poetry.lock, uv.lock, a compiled requirements file, conda-lock, ...).")
+
+
+def _project_locks(facts) -> list:
+    """Lock files of the project itself: a lock under tests/ pins a fixture's environment, not the project's."""
+    return [lock for lock in facts.locks if not in_test_suite(lock.path)]
 
 
 _DEVCONTAINER = lazy(r"(^|/)\.devcontainer(\.json|/devcontainer\.json|/[^/]+/devcontainer\.json)$")
@@ -256,7 +262,8 @@ _ENV_FILES = lazy(r"(^|/)(flake\.nix|shell\.nix|default\.nix|cog\.yaml|bentofile
 def no_environment_spec(ctx: RuleContext) -> Iterator[Hit]:
     """Repository-level: no Dockerfile, compose, conda env, devcontainer, lock file nor similar."""
     facts = ctx.facts
-    if facts.dockerfiles or facts.locks or any(m.kind == "conda" for m in facts.manifests):
+    if any(not in_test_suite(d.path) for d in facts.dockerfiles) or _project_locks(facts) or any(
+            m.kind == "conda" and not in_test_suite(m.path) for m in facts.manifests):
         return
     if any(d.kind in ("compose", "mlproject") for d in facts.configs):
         return

@@ -676,8 +676,20 @@ _TASK_METHODS = frozenset({"add_task", "submit", "apply_async", "delay", "create
 _SQL_INSERT = lazy(r"(?is)^\s*(insert|upsert|replace)\s+into\b")
 
 
-def _sink(ctx: FileContext, call: Call) -> str | None:
-    """What durable write a call is (file append, table insert, queue publish), or None."""
+_REDIS_LIST_READS = frozenset({"lpop", "rpop", "blpop", "brpop", "ltrim", "lrange", "rpoplpush", "brpoplpush",
+                               "lmove", "blmove"})
+
+
+def _redis_lists_drained(index: RepoIndex) -> bool:
+    """Whether the project pops or trims Redis lists: then its list pushes feed a job queue (a model worker
+    takes requests off it), which keeps nothing for a later ground-truth join."""
+    return any(ctx.effective(call).startswith("redis.") for ctx in index.contexts.values() if not ctx.py.is_test
+               for call in ctx.calls_among(ctx.calls_by_method, _REDIS_LIST_READS))
+
+
+def _sink(ctx: FileContext, call: Call, job_queue: bool = False) -> str | None:
+    """What durable write a call is (file append, table insert, queue publish), or None; ``job_queue`` says
+    Redis list pushes are work handed to a worker, not records."""
     name = ctx.effective(call)
     method = call.method
     mode = call.kw("mode")
@@ -697,6 +709,8 @@ def _sink(ctx: FileContext, call: Call) -> str | None:
     if method == "to_csv" and isinstance(mode, str) and mode.startswith("a"):
         return f"{name}(mode='a')"
     if method in _QUEUE_METHODS and name.startswith(_QUEUE_ROOTS):
+        if job_queue and method in ("lpush", "rpush") and name.startswith("redis."):
+            return None
         return name
     if name.startswith("boto3.") and method in ("put_object", "put_record", "put_records", "put_record_batch",
                                                  "send_message", "put_item"):
@@ -724,6 +738,7 @@ def _handler_calls(index: RepoIndex, ctx: FileContext, fn: Any) -> Iterable[tupl
 
 
 def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
+    job_queue: bool | None = None  # computed once, when a handler first pushes to a list
     for route in routes:
         if is_health_path(route.path):
             continue
@@ -739,7 +754,9 @@ def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> 
         if not predicts:
             continue
         for cctx, call in calls:
-            what = _sink(cctx, call)
+            if job_queue is None and call.method in ("lpush", "rpush"):
+                job_queue = _redis_lists_drained(index)
+            what = _sink(cctx, call, bool(job_queue))
             if what:
                 ev.add("prediction_logging", "", cctx.py.path, call.line,
                        f"{what} on the {route.path or fn.name} path", call.cell)

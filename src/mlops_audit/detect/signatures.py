@@ -288,7 +288,6 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("aiohttp.web.Application", "serving", "aiohttp"),
     ("sanic.Sanic", "serving", "sanic"),
     # --- input validation (on top of route-level detection)
-    ("bentoml.io.JSON", "input_validation", "bentoml"),
     # --- latency metrics
     ("prometheus_client.Histogram", "latency_metrics", "prometheus"),
     ("prometheus_client.Summary", "latency_metrics", "prometheus"),

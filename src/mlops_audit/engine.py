@@ -114,12 +114,19 @@ def _check(rule: Rule, ctx: RuleContext) -> tuple[str, list[Hit], str]:
 
 
 def _findings_of(rule: Rule, hits: list[Hit], ctx: RuleContext) -> list[Finding]:
-    """Findings of one rule's hits: per-path ignores applied, repeated keys numbered for the fingerprint."""
+    """Findings of one rule's hits: per-path ignores applied, repeated keys numbered for the fingerprint, and
+    a hit that repeats an earlier one word for word at the same place dropped (``torch.load(a), torch.load(b)``
+    on one line is one thing to fix)."""
     out: list[Finding] = []
     seen: dict[str, int] = {}
+    said: set[tuple[str, int | None, int | None, str]] = set()
     for hit in hits:
         if ctx.config.ignored_at(rule.meta.id, hit.path):
             continue
+        where = (hit.path, hit.line, hit.cell, hit.message)
+        if where in said:
+            continue
+        said.add(where)
         k = f"{hit.path}\0{hit.key or hit.message}"
         seen[k] = seen.get(k, 0) + 1
         out.append(_finding(rule, hit, ctx, seen[k] - 1))

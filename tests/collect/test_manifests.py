@@ -516,3 +516,21 @@ GARBAGE = ["\x00\x01\x02", "[[[", "{{{: :", "= = =", "\ufeff", "\\\n\\\n", "a" *
 def test_parse_manifest_never_raises(path: str, text: str) -> None:
     manifest, lock = parse_manifest(path, text)
     assert manifest is not None or lock is not None
+
+
+# --- conda environments recognised by content ----------------------------------
+
+def test_conda_environment_under_another_name_is_a_manifest(tmp_path: Path) -> None:
+    from mlops_audit.collect import CollectOptions, collect
+
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "gpu.yml").write_text(
+        "name: train\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pytorch=2.3.1\n"
+        "  - pip:\n    - mlflow==2.14.1\n")
+    (tmp_path / "chart").mkdir()
+    (tmp_path / "chart" / "values-deps.yaml").write_text(  # Helm-style: dependencies are mappings
+        "name: api\ndependencies:\n  - name: redis\n    version: 18.1.0\n")
+    facts = collect(str(tmp_path), CollectOptions(use_cache=False))
+    assert [(m.path, m.kind) for m in facts.manifests] == [("env/gpu.yml", "conda")]
+    assert _summary(facts.manifests[0]) == [
+        ("pytorch", "=2.3.1", True, 5, "main"), ("mlflow", "==2.14.1", True, 7, "main")]

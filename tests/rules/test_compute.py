@@ -41,3 +41,21 @@ def test_training_loader() -> None:
     assert _training_loader(call("ds", sampler="s"))
     assert _training_loader(call("ds", 32, True))
     assert not _training_loader(call("ds", batch_size=32))
+
+
+def test_precision_switch_passed_to_accelerator_is_not_fp32(tmp_path) -> None:
+    """Accelerator(mixed_precision=<flag>) leaves the precision to the user: no CMP003 for the demo loop."""
+    from mlops_audit import audit
+    from mlops_audit.config import AuditConfig
+
+    demo = ("import torch\n\n\nif __name__ == \"__main__\":\n    model = torch.nn.Linear(4, 1).cuda()\n"
+            "    loss = model(torch.randn(8, 4).cuda()).sum()\n    loss.backward()\n")
+    (tmp_path / "demo.py").write_text(demo)
+    found = audit(tmp_path, AuditConfig(use_cache=False, select=("CMP003",))).findings
+    assert [(f.location.path, f.location.line) for f in found] == [("demo.py", 7)]
+
+    (tmp_path / "trainer.py").write_text(
+        "from accelerate import Accelerator\n\n\nclass Trainer:\n"
+        "    def __init__(self, amp=False, kind=\"fp16\"):\n"
+        "        self.accelerator = Accelerator(mixed_precision=kind if amp else \"no\")\n")
+    assert audit(tmp_path, AuditConfig(use_cache=False, select=("CMP003",))).findings == []

@@ -57,6 +57,9 @@ def test_docker_pairs() -> None:
 @pytest.mark.parametrize("spec,safe", [
     ("", False), (">=2.0", False), ("<2.6", False), (">=2.6", True), ("==2.6.0", True), ("~=2.7", True),
     ("==2.5.1", False), (">=2.6,<3", True),
+    # exact pins of releases the old sampling missed, wildcards and strict bounds
+    ("==2.1.0", False), ("==1.12.1", False), ("==2.0.0", False), ("==2.*", False), ("==2.6.*", True),
+    (">2.5.1", False), (">2.6", True), ("===2.7.0", True), (">=1.13,!=2.0.0", False), ("<3,>=2.6.0", True),
 ])
 def test_torch_spec(spec: str, safe: bool) -> None:
     assert _torch_spec_safe(spec) is safe

@@ -92,7 +92,12 @@ def parse_text(kind: str, rel: str, text: str) -> Any:
     if kind == "config":
         from .configs import parse_config
 
-        return tuple(parse_config(rel, text))
+        docs = tuple(parse_config(rel, text))
+        if any(d.kind == "conda_env" for d in docs):  # a conda environment whose name does not say so
+            from .manifests import parse_conda_environment
+
+            return docs + (parse_conda_environment(rel, text),)
+        return docs
     if kind == "dockerfile":
         from .docker import parse_dockerfile
 
@@ -318,6 +323,9 @@ def _assemble(root: str, entries: list[FileEntry], skipped: list[Skipped],
             if lock is not None:
                 locks.append(lock)
         elif kind == "config":
+            if value and isinstance(value[-1], Manifest):
+                manifests.append(value[-1])
+                value = value[:-1]
             for doc in value:
                 if doc.error:
                     skipped.append(Skipped(rel, "parse", doc.error))

@@ -195,11 +195,28 @@ def _is_compose(d: dict) -> bool:
         isinstance(s, dict) and ("image" in s or "build" in s) for s in services.values())
 
 
+def _has_panels(d: dict) -> bool:
+    """Grafana's shape: ``panels`` (or legacy ``rows``) is a list of mappings. A tokenizer vocabulary that
+    happens to hold the words "panels" and "title" maps them to integers."""
+    return any(isinstance(d.get(key), list) and all(isinstance(p, dict) for p in d[key])
+               for key in ("panels", "rows"))
+
+
 def _is_grafana_dashboard(d: dict) -> bool:
     inner = d.get("dashboard")
-    if isinstance(inner, dict) and ("panels" in inner or "rows" in inner):
+    if isinstance(inner, dict) and _has_panels(inner):
         return True
-    return ("panels" in d or "rows" in d) and ("title" in d or "dashboard" in d)
+    return _has_panels(d) and ("title" in d or "dashboard" in d)
+
+
+def _is_conda_env(d: dict) -> bool:
+    """A conda environment under any file name: ``dependencies`` holds package specs (strings) and at most
+    a ``pip:`` sub-list. Helm's Chart.yaml also has name + dependencies, but its entries are mappings."""
+    deps = d.get("dependencies")
+    if not isinstance(deps, list) or not ("channels" in d or "name" in d):
+        return False
+    specs = [x for x in deps if isinstance(x, str)]
+    return bool(specs) and len(specs) + sum(isinstance(x, dict) and set(x) == {"pip"} for x in deps) == len(deps)
 
 
 def _azure_steps(d: dict) -> Iterator[dict]:
@@ -272,7 +289,7 @@ _CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
     ("kfp_pipeline", lambda d: "pipelineInfo" in d and ("deploymentSpec" in d or "root" in d)),
     ("zenml", lambda d: isinstance(d.get("steps"), dict) and any(
         k in d for k in ("settings", "enable_cache", "run_name", "enable_artifact_metadata", "schedule"))),
-    ("conda_env", lambda d: isinstance(d.get("dependencies"), list) and ("channels" in d or "name" in d)),
+    ("conda_env", _is_conda_env),
     ("metaflow", lambda d: any(isinstance(k, str) and k.startswith("METAFLOW_") for k in d)),
     ("hydra", lambda d: isinstance(d.get("defaults"), list) or isinstance(d.get("hydra"), dict)
         or _has_target(d)),

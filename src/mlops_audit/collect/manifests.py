@@ -612,7 +612,8 @@ def _conda_req(item: str, line: int) -> Requirement | None:
     return _req(name, spec, line, item, pinned=_conda_pinned(spec))
 
 
-def _parse_conda(path: str, text: str) -> Manifest:
+def parse_conda_environment(path: str, text: str) -> Manifest:
+    """A conda environment file (``dependencies`` with conda specs and an optional ``pip:`` list)."""
     data = _load_yaml(text)
     if data is None:
         return Manifest(path, "conda", tools=("conda",))
@@ -665,5 +666,5 @@ def _count_locked(tool: str, path: str, text: str) -> int:
 
 _PARSERS: dict[str, Callable[[str, str], Manifest]] = {
     "pyproject": _parse_pyproject, "setup_cfg": _parse_setup_cfg, "setup_py": _parse_setup_py,
-    "pipfile": _parse_pipfile, "conda": _parse_conda,
+    "pipfile": _parse_pipfile, "conda": parse_conda_environment,
 }

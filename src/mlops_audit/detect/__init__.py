@@ -14,7 +14,7 @@ from ..model import (
     Artifacts, CapabilityResult, Evidence as EvidenceModel, FrameworkInfo, Inventory, Lifecycle,
     ModelArtifact, NotebookArtifact, PathArtifact,
 )
-from .code_caps import detect_code, training_calls
+from .code_caps import core_import_roots, detect_code, training_calls
 from .config_caps import detect_configs, recipe_training_files
 from .context import RepoIndex
 from .distributions import dists_for_import
@@ -77,8 +77,9 @@ def detect(facts: Facts) -> Detection:
     ev = Evidence(list(caps))
     index = RepoIndex(facts)
     declared = _declared_dists(facts)
-    routes = find_routes(index)
-    detect_code(facts, index, ev, _declared_import_roots(declared), routes)
+    core = core_import_roots(facts)
+    routes = find_routes(index, core)
+    detect_code(facts, index, ev, _declared_import_roots(declared), routes, core)
     detect_configs(facts, ev)
     detect_repo(facts, ev)
     direct = _declared_dists(facts, direct_only=True)

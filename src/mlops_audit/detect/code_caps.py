@@ -101,6 +101,8 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
         return call.kw("repo_type") in ("dataset", "space")
     if name.endswith(".push_to_hub") and (name.startswith("datasets.") or re.search(r"(?i)data", call.receiver)):
         return True  # a dataset pushed to the Hub is not a model version
+    if capability == "mixed_precision" and call.kw("enabled") is False:
+        return True  # autocast(enabled=False) turns reduced precision off for a block
     if capability == "llm_usage" and _LLM_DATA_TYPE.search(name):
         return True  # ChatMessage(...), ChatResponse, llms.base.LLM: message and type classes, not model calls
     if capability == "seeds_fixed":
@@ -116,14 +118,15 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
 
 
 def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str],
-                routes: list[Route]) -> None:
+                routes: list[Route], core: set[str] | None = None) -> None:
     """Run every code-level detector over every code unit.
 
     ``declared`` (import roots of every declared distribution) is narrowed here
     to the core runtime dependencies; roots declared only as extras or dev/test
     dependencies are the project's optional integrations.
     """
-    core = _core_import_roots(facts)
+    if core is None:
+        core = core_import_roots(facts)
     optional = {r for r in declared if r not in core}
     scope = _Scope(core, optional, lambda: _used_class_names(facts, index), _own_roots(facts), _core_tools(facts),
                    any(m.requirements for m in facts.manifests))
@@ -162,7 +165,7 @@ def _core_requirements(facts: Facts) -> list:
             and not _OPTIONAL_REQ_DIR.search(path)]
 
 
-def _core_import_roots(facts: Facts) -> set[str]:
+def core_import_roots(facts: Facts) -> set[str]:
     """Import roots of the project's core dependencies."""
     from .distributions import imports_for_dist
 

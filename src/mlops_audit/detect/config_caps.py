@@ -323,7 +323,7 @@ def _prom_rules(doc: ConfigDoc, ev: Evidence) -> None:
 
 def _grafana(doc: ConfigDoc, ev: Evidence) -> None:
     ev.add("dashboards", "grafana", doc.path, doc.line, "Grafana dashboard")
-    if any(path and path[-1] == "alert" for path, _ in _walk(doc.data)):
+    if any(path and path[-1] == "alert" and isinstance(value, dict) for path, value in _walk(doc.data)):
         ev.add("alerting", "grafana", doc.path, doc.line, "panel alert")
 
 

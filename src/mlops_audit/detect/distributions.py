@@ -68,6 +68,7 @@ IMPORT_TO_DISTS: dict[str, tuple[str, ...]] = {
     "guardrails": ("guardrails-ai",),
     "dspy": ("dspy", "dspy-ai"),
     "phoenix": ("arize-phoenix",),
+    "lm_eval": ("lm-eval",),
     "pinecone": ("pinecone", "pinecone-client"),
     "qdrant_client": ("qdrant-client",),
     "weaviate": ("weaviate-client",),

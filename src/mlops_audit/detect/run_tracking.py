@@ -145,7 +145,7 @@ _LIGHTNING_LOGGERS = {
     "AimLogger": ("aim", _K({"run", "params", "metrics", "system", "auto"})),
 }
 for _cls, (_tool, _kinds) in _LIGHTNING_LOGGERS.items():
-    for _root in ("lightning.pytorch", "pytorch_lightning", "lightning"):
+    for _root in ("lightning.pytorch", "pytorch_lightning", "lightning", "lightning.fabric", "lightning_fabric"):
         _TRACK_ROWS.append((f"{_root}.loggers*.{_cls}", _tool, _kinds))
 _TRACK_INDEX: PatternIndex[tuple[str, frozenset[str]]] = PatternIndex((p, (t, k)) for p, t, k in _TRACK_ROWS)
 TRACKER_ROOTS = frozenset(p.split(".", 1)[0] for p, _, _ in _TRACK_ROWS) - {"*"}

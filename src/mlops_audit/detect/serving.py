@@ -216,7 +216,10 @@ def _app_objects(ctx: FileContext) -> tuple[dict[str, str], dict[str, int]]:
     return types, lines
 
 
-def find_routes(index: RepoIndex) -> list[Route]:
+def find_routes(index: RepoIndex, core: set[str] | frozenset[str] = frozenset()) -> list[Route]:
+    """Every route the repository serves. A web framework imported only under ``try/except ImportError``
+    serves nothing unless the project depends on it (``core``: import roots of its core dependencies): that is
+    an optional integration, such as a library's ``serve`` command, not the project's service."""
     routes: list[Route] = []
     for path, ctx in index.contexts.items():
         py = ctx.py
@@ -224,6 +227,8 @@ def find_routes(index: RepoIndex) -> list[Route]:
             continue  # a route defined in a notebook is an experiment, not a deployed service
         imported = {imp.module.split(".", 1)[0] for imp in py.imports}
         frameworks = imported & _WEB_FRAMEWORKS
+        if frameworks:
+            frameworks -= ctx.guarded_modules - core
         if not frameworks:
             continue
         app_types, app_lines = ctx.once("serving.apps", _app_objects, ctx)

@@ -19,8 +19,8 @@ _FABRIC = ("lightning.fabric", "lightning_fabric")
 
 
 def _lightning(cls: str, capability: str, tool: str, sub: str = "loggers") -> list[tuple[str, str, str]]:
-    # Fabric (lightning.fabric / lightning_fabric) shares the strategy classes with the Trainer
-    roots = _PL + _FABRIC if sub == "strategies" else _PL
+    # Fabric (lightning.fabric / lightning_fabric) shares strategy classes and some loggers with the Trainer
+    roots = _PL + _FABRIC
     return [(f"{root}.{sub}*.{cls}", capability, tool) for root in roots]
 
 
@@ -168,6 +168,12 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("ml_collections.config_flags.DEFINE_config_file", "config_management", "ml_collections"),
     ("ml_collections.ConfigDict", "config_management", "ml_collections"),
     ("dynaconf.Dynaconf", "config_management", "dynaconf"),
+    ("yacs.config.CfgNode", "config_management", "yacs"),
+    ("detectron2.config.get_cfg", "config_management", "yacs"),  # detectron2's CfgNode extends yacs
+    ("detectron2.config.LazyConfig.load", "config_management", "detectron2"),
+    ("mmengine.Config.fromfile", "config_management", "mmengine"),
+    ("mmengine.config.Config.fromfile", "config_management", "mmengine"),
+    ("mmcv.Config.fromfile", "config_management", "mmcv"),
     # --- data versioning
     ("dvc.api.open", "data_versioning", "dvc"),
     ("dvc.api.read", "data_versioning", "dvc"),
@@ -213,10 +219,10 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("huggingface_hub.ModelCard*", "model_card", "huggingface_hub"),
     # --- data validation
     ("great_expectations.*", "data_validation", "great_expectations"),
-    ("pandera.DataFrameSchema", "data_validation", "pandera"),
-    ("pandera.check_types", "data_validation", "pandera"),
-    ("pandera.check_input", "data_validation", "pandera"),
-    ("pandera.check_output", "data_validation", "pandera"),
+    ("pandera*.DataFrameSchema", "data_validation", "pandera"),
+    ("pandera*.check_types", "data_validation", "pandera"),
+    ("pandera*.check_input", "data_validation", "pandera"),
+    ("pandera*.check_output", "data_validation", "pandera"),
     ("tensorflow_data_validation.*", "data_validation", "tfdv"),
     ("deepchecks.tabular.suites.data_integrity", "data_validation", "deepchecks"),
     ("deepchecks.tabular.suites.train_test_validation", "data_validation", "deepchecks"),
@@ -474,6 +480,10 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("phoenix.evals.llm_classify", "llm_evaluation", "phoenix"),
     ("opik.evaluation.evaluate", "llm_evaluation", "opik"),
     ("opik.evaluate", "llm_evaluation", "opik"),
+    ("lm_eval.simple_evaluate", "llm_evaluation", "lm_eval"),  # EleutherAI lm-evaluation-harness
+    ("lm_eval.evaluator.simple_evaluate", "llm_evaluation", "lm_eval"),
+    ("lm_eval.evaluate", "llm_evaluation", "lm_eval"),
+    ("lm_eval.evaluator.evaluate", "llm_evaluation", "lm_eval"),
     # --- distributed training
     ("torch.nn.parallel.DistributedDataParallel", "distributed_training", "ddp"),
     ("torch.nn.parallel.distributed.DistributedDataParallel", "distributed_training", "ddp"),
@@ -533,11 +543,13 @@ DECORATORS: tuple[tuple[str, str, str], ...] = (
     ("bentoml.service", "serving", "bentoml"),
     ("bentoml.api", "serving", "bentoml"),
     ("ray.serve.deployment", "serving", "ray_serve"),
-    ("pandera.check_types", "data_validation", "pandera"),
-    ("pandera.check_input", "data_validation", "pandera"),
-    ("pandera.check_io", "data_validation", "pandera"),
+    ("pandera*.check_types", "data_validation", "pandera"),
+    ("pandera*.check_input", "data_validation", "pandera"),
+    ("pandera*.check_io", "data_validation", "pandera"),
     ("sacred.Experiment.automain", "experiment_tracking", "sacred"),
     ("ray.serve.batch", "serving", "ray_serve"),
+    ("chainlit.on_message", "demo_ui", "chainlit"),
+    ("chainlit.on_chat_start", "demo_ui", "chainlit"),
 )
 
 # (base class pattern, capability, tool)
@@ -548,9 +560,8 @@ BASES: tuple[tuple[str, str, str], ...] = (
     ("ts.torch_handler.*", "serving", "torchserve"),
     ("litserve.LitAPI", "serving", "litserve"),
     ("bentoml.Runnable", "serving", "bentoml"),
-    ("pandera.DataFrameModel", "data_validation", "pandera"),
-    ("pandera.SchemaModel", "data_validation", "pandera"),
-    ("pandera.api.pandas.model.DataFrameModel", "data_validation", "pandera"),
+    ("pandera*.DataFrameModel", "data_validation", "pandera"),
+    ("pandera*.SchemaModel", "data_validation", "pandera"),
     ("pydantic_settings.BaseSettings", "config_management", "pydantic_settings"),
     ("pydantic.BaseSettings", "config_management", "pydantic_settings"),
     ("dspy.Signature", "llm_usage", "dspy"),
@@ -636,6 +647,7 @@ DISTS: tuple[tuple[str, str, str], ...] = (
     ("prometheus-client", "latency_metrics", "prometheus"),
     ("prometheus-fastapi-instrumentator", "latency_metrics", "prometheus"),
     ("gradio", "demo_ui", "gradio"), ("streamlit", "demo_ui", "streamlit"), ("dash", "demo_ui", "dash"),
+    ("chainlit", "demo_ui", "chainlit"), ("lm-eval", "llm_evaluation", "lm_eval"), ("yacs", "config_management", "yacs"),
     ("evidently", "drift_detection", "evidently"), ("whylogs", "drift_detection", "whylogs"),
     ("nannyml", "drift_detection", "nannyml"), ("alibi-detect", "drift_detection", "alibi_detect"),
     ("frouros", "drift_detection", "frouros"),

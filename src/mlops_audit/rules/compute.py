@@ -130,13 +130,36 @@ def _walk_precision(data: Any, budget: list[int]) -> bool:
     return False
 
 
+# Trainer-like constructors whose precision keyword, set from a variable, is a precision switch for the user
+_PRECISION_SWITCHES = {"Accelerator": ("accelerate.", ("mixed_precision",)),
+                       "Trainer": (("lightning", "pytorch_lightning"), ("precision",)),
+                       "Fabric": (("lightning", "lightning_fabric"), ("precision",)),
+                       "TrainingArguments": ("transformers.", ("fp16", "bf16")),
+                       "Seq2SeqTrainingArguments": ("transformers.", ("fp16", "bf16"))}
+
+
+def _precision_switch(ctx: RuleContext) -> bool:
+    """``Accelerator(mixed_precision=kind if amp else "no")``, ``Trainer(precision=cfg.precision)``: the
+    precision is the user's choice, so FP32 is not a fact of the code."""
+    for fc in all_code_units(ctx):
+        for call in fc.calls_among(fc.calls_by_method, _PRECISION_SWITCHES):
+            roots, keys = _PRECISION_SWITCHES[call.method]
+            if fc.effective(call).startswith(roots) and any(
+                    isinstance(call.kw(k), (Ref, Expr)) for k in keys):
+                return True
+    return False
+
+
 def mixed_precision_configured(ctx: RuleContext) -> bool:
-    """Mixed precision in code (capability) or in any configuration file (fp16/bf16/precision/amp keys)."""
+    """Mixed precision in code (capability), in any configuration file (fp16/bf16/precision/amp keys), or a
+    precision switch passed to the trainer."""
     def compute() -> bool:
         if ctx.detection.present("mixed_precision"):
             return True
         budget = [_WALK_BUDGET]
-        return any(_walk_precision(d.data, budget) for d in ctx.facts.configs if d.kind in _CONFIG_KINDS)
+        if any(_walk_precision(d.data, budget) for d in ctx.facts.configs if d.kind in _CONFIG_KINDS):
+            return True
+        return _precision_switch(ctx)
     return ctx.memo("cmp.mixed_precision", compute)  # type: ignore[return-value]
 
 
@@ -185,9 +208,11 @@ def _fp32_training(entry: Any) -> Reached | None:
       good="with torch.autocast('cuda', dtype=torch.bfloat16):\n    loss = criterion(model(x), y)\nloss.backward()",
       principle="compute", tools=("pytorch", "lightning", "transformers"))
 def fp32_training_on_gpu(ctx: RuleContext) -> Iterator[Hit]:
-    """Per training entry point on CUDA: a loop/Trainer with no mixed precision in code or configuration."""
+    """Per FP32 training site reached from a training entry point on CUDA (one finding however many entry
+    points share the loop), when no mixed precision is set in code or configuration."""
     if mixed_precision_configured(ctx):
         return
+    sites: dict[tuple[str, int, int | None], tuple[Reached, Reached, list[str]]] = {}
     for entry in entry_points(ctx):
         cuda = next((r for r in entry.reached if uses_cuda(r.name, r.call)), None)
         if cuda is None:
@@ -195,8 +220,11 @@ def fp32_training_on_gpu(ctx: RuleContext) -> Iterator[Hit]:
         r = _fp32_training(entry)
         if r is None:
             continue
-        yield Hit(r.path, r.call.line, cell=r.call.cell, key=f"fp32:{entry.path}",
-                  message=f"{entry.path} trains on CUDA ({shown(cuda)} at {where(cuda)}) in full FP32 "
+        sites.setdefault((r.path, r.call.line, r.call.cell), (r, cuda, []))[2].append(entry.path)
+    for r, cuda, entries in sites.values():
+        who = f"{entries[0]} trains" if len(entries) == 1 else f"{', '.join(entries[:-1])} and {entries[-1]} train"
+        yield Hit(r.path, r.call.line, cell=r.call.cell, key=f"fp32:{entries[0]}",
+                  message=f"{who} on CUDA ({shown(cuda)} at {where(cuda)}) in full FP32 "
                           f"({shown(r)} at {where(r)}): no autocast, GradScaler, fp16/bf16 or precision setting in "
                           f"code or configuration.")
 

@@ -29,20 +29,31 @@ _AREA = "reproducibility"
 # -- SEC001 torch.load -----------------------------------------------------------------------------------------------
 
 _TORCH_LOAD = frozenset({"torch.load", "torch.serialization.load"})
-_OLD_TORCH = ("1.13.1", "2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1")
+_SAFE_TORCH = (2, 6)  # the first release whose torch.load defaults to weights_only=True
 
 
 def _torch_spec_safe(spec: str) -> bool:
-    """Does a torch requirement specifier exclude every release before 2.6?"""
+    """Does a torch requirement specifier exclude every release before 2.6? It does when one of its clauses
+    is a lower bound (``==``, ``===``, ``~=``, ``>=``, ``>``) at 2.6 or above: the clauses are intersected."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
 
     if not spec:
         return False
     try:
-        s = SpecifierSet(spec.replace(" ", ""))
+        clauses = SpecifierSet(spec.replace(" ", ""))
     except InvalidSpecifier:
         return False
-    return not any(s.contains(v, prereleases=True) for v in _OLD_TORCH)
+    for clause in clauses:
+        if clause.operator not in ("==", "===", "~=", ">=", ">"):
+            continue
+        try:
+            version = Version(clause.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        if version.release[:2] >= _SAFE_TORCH:
+            return True
+    return False
 
 
 def torch_defaults_safe(ctx: RuleContext, path: str) -> bool:

@@ -1,0 +1,36 @@
+"""A place to fix is reported once: repeated identical hits on one line collapse, and a training loop shared by
+several entry points gives one CMP003 finding that names them all."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlops_audit import audit
+from mlops_audit.config import AuditConfig
+
+
+def _findings(root: Path, rule: str) -> list[tuple[str, int | None, str]]:
+    report = audit(root, AuditConfig(use_cache=False, select=(rule,)))
+    return [(f.location.path, f.location.line, f.message) for f in report.findings if f.rule == rule]
+
+
+def test_two_unsafe_loads_on_one_line_are_one_finding(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("torch==2.1.0\n")
+    (tmp_path / "cache.py").write_text(
+        "import torch\n\n\ndef load_cached(train, test):\n    return torch.load(train), torch.load(test)\n")
+    found = _findings(tmp_path, "SEC001")
+    assert [(path, line) for path, line, _ in found] == [("cache.py", 5)]
+
+
+def test_loop_shared_by_two_entry_points_is_one_finding(tmp_path: Path) -> None:
+    (tmp_path / "engine.py").write_text(
+        "import torch\n\n\ndef train_one_epoch(model, loader, opt):\n    for x, y in loader:\n"
+        "        loss = torch.nn.functional.mse_loss(model(x.cuda()), y.cuda())\n        opt.zero_grad()\n"
+        "        loss.backward()\n        opt.step()\n")
+    for name in ("main.py", "run_cluster.py"):
+        (tmp_path / name).write_text(
+            "import torch\n\nfrom engine import train_one_epoch\n\n\ndef main():\n"
+            "    model = torch.nn.Linear(4, 1).cuda()\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+            "    train_one_epoch(model, [], opt)\n\n\nif __name__ == \"__main__\":\n    main()\n")
+    found = _findings(tmp_path, "CMP003")
+    assert [(path, line) for path, line, _ in found] == [("engine.py", 8)]
+    assert found[0][2].startswith("main.py and run_cluster.py train on CUDA")

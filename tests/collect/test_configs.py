@@ -36,7 +36,8 @@ def test_candidates(path: str) -> None:
 
 @pytest.mark.parametrize("path", [
     "pyproject.toml", "sub/pyproject.toml", "pixi.toml", "package-lock.json", "web/package.json",
-    "tsconfig.json", "tsconfig.build.json", ".vscode/settings.json", "notebook.ipynb", "setup.cfg",
+    "tsconfig.json", ".devcontainer/devcontainer.json", "tsconfig.build.json", ".vscode/settings.json",
+    "notebook.ipynb", "setup.cfg",
     "tox.ini", "uv.lock", "poetry.lock", "Pipfile", "pdm.lock", "data/train.json", "model/tokenizer.json",
     "pnpm-lock.yaml", "helpers.tpl", "README.md", "train.py", ".dvc", "node_modules/x/conf.yml",
 ])

@@ -77,10 +77,10 @@ def test_service_status_route_is_a_health_check(tmp_path: Path) -> None:
 def test_blueprint_and_router_routes(tmp_path: Path) -> None:
     det = _detect("routes_blueprints", "positive", tmp_path)
     assert _routes(det) == [
-        ("fastapi", "POST", "/rank", "api/router.py:8", "rank"),
+        ("fastapi", "POST", "/models/rank", "api/router.py:8", "rank"),  # APIRouter(prefix="/models")
         ("starlette", "GET", "/ready", "api/router.py:13", "ready"),
-        ("quart", "POST", "/predict", "quart_app/views.py:6", "predict"),
-        ("quart", "GET", "/healthz", "quart_app/views.py:12", "healthz"),
+        ("quart", "POST", "/v1/predict", "quart_app/views.py:6", "predict"),  # Blueprint(url_prefix="/v1")
+        ("quart", "GET", "/v1/healthz", "quart_app/views.py:12", "healthz"),
         ("sanic", "POST", "/score", "sanic_svc/routes.py:7", "score"),
     ]
     assert sorted(det.inventory.capabilities["serving"].tools) == ["fastapi", "quart", "sanic", "starlette"]

@@ -33,7 +33,8 @@ _YAML_EXT = (".yml", ".yaml")
 _SKIP_DIRS = frozenset((".vscode", ".idea", "node_modules", ".git"))
 _SKIP_YAML = frozenset(("pnpm-lock.yaml", "conda-lock.yml", "conda-lock.yaml"))
 _SKIP_JSON = frozenset(("package.json", "package-lock.json", "composer.json", "jsconfig.json", ".eslintrc.json",
-                        "tokenizer.json", "vocab.json", "lerna.json", "bower.json", "npm-shrinkwrap.json"))
+                        "tokenizer.json", "vocab.json", "lerna.json", "bower.json", "npm-shrinkwrap.json",
+                        "devcontainer.json", ".devcontainer.json"))  # JSON with comments, editor set-up
 _SKIP_JSON_DIRS = frozenset(("data", "datasets"))
 _SKIP_TOML = frozenset(("pyproject.toml", "pixi.toml", "poetry.lock", "uv.lock", "pdm.lock"))
 _JSON_LINES_LIMIT = 512 * 1024  # above this, JSON keeps line 1 for every key

@@ -24,10 +24,13 @@ CI_TOOLS = {
     "buildkite": "buildkite", "travis": "travis", "drone": "drone", "jenkins": "jenkins",
     "cloud_build": "google_cloud_build",
 }
+# Task runners count when the task is named after tests: ``make test-unit``, ``just test``, ``mise run test``,
+# ``poe test``, ``task test``, ``invoke test``, ``pixi run test``, ``hatch test``.
 TEST_COMMAND = lazy(
-    r"(^|[\s;&|(/])(pytest|py\.test|tox|nox|unittest|nosetests|make\s+(test|check|tests)|"
+    r"(^|[\s;&|(/])(pytest|py\.test|tox|nox|unittest|nosetests|make\s+(\S*(?<![A-Za-z])tests?\b\S*|check)|"
     r"(hatch|poetry|uv|pdm|pipenv)\s+run\s+(pytest|test|tox|nox)|python\d*(\.\d+)?\s+-m\s+(pytest|unittest)|"
-    r"bash\s+\S*test\S*\.sh|\./\S*test\S*\.sh|just\s+test)(\s|$|[;&|)])")
+    r"bash\s+\S*test\S*\.sh|\./\S*test\S*\.sh|"
+    r"(just|mise\s+run|mise|poe|task|invoke|inv|pixi\s+run|rye|hatch)\s+\S*(?<![A-Za-z])tests?\b\S*)(\s|$|[;&|)])")
 # ``train`` must start a word part: ``pretrained``, ``constraint`` and ``mytrain`` are not training.
 TRAIN_COMMAND = lazy(
     r"(^|[\s;&|/])(\S*(?<![A-Za-z])(re)?train\S*\.py|dvc\s+repro|dvc\s+exp\s+run|mlflow\s+run|kedro\s+run|"

@@ -23,7 +23,7 @@ from typing import Any
 from .._records import record
 from ..facts import Call, ClassDef, Decorator, Expr, Function, Ref
 from .calls import resolve
-from .context import FileContext, RepoIndex
+from .context import FileContext, RepoIndex, absolute_module
 from .matcher import normalize_qualname
 
 __all__ = ["APP_CONSTRUCTORS", "HEALTH_PATHS", "Route", "find_routes", "is_health_path"]
@@ -221,6 +221,7 @@ def find_routes(index: RepoIndex, core: set[str] | frozenset[str] = frozenset())
     serves nothing unless the project depends on it (``core``: import roots of its core dependencies): that is
     an optional integration, such as a library's ``serve`` command, not the project's service."""
     routes: list[Route] = []
+    included: dict[tuple[str, str], str] | None = None  # built on the first router route
     for path, ctx in index.contexts.items():
         py = ctx.py
         if py.is_test or path.endswith(".ipynb"):
@@ -233,6 +234,7 @@ def find_routes(index: RepoIndex, core: set[str] | frozenset[str] = frozenset())
             continue
         app_types, app_lines = ctx.once("serving.apps", _app_objects, ctx)
         classes = {c.name: c for c in py.classes}
+        own_prefixes = _own_prefixes(ctx)
         for fn in py.functions:
             for d in fn.decorators:
                 found = _route_from_decorator(d, app_types, frameworks)
@@ -241,6 +243,10 @@ def find_routes(index: RepoIndex, core: set[str] | frozenset[str] = frozenset())
                 framework, rpath, methods, obj = found
                 if framework == "bentoml" and not rpath:
                     rpath = "/" + fn.name
+                elif framework in ("fastapi", "flask", "quart", "sanic"):
+                    if included is None:
+                        included = _included_prefixes(index)
+                    rpath = join_path(included.get((path, obj), ""), own_prefixes.get(obj, ""), rpath)
                 routes.append(Route(framework, rpath, methods, path, fn.qualname, d.line, fn.line,
                                     app_lines.get(obj), obj))
         routes.extend(_class_routes(path, py.functions, classes))
@@ -248,6 +254,52 @@ def find_routes(index: RepoIndex, core: set[str] | frozenset[str] = frozenset())
         routes.extend(_registered_routes(index, ctx, app_types, app_lines, frameworks))
     routes.sort(key=lambda r: (r.file, r.line, r.path))
     return routes
+
+
+# where a router or blueprint gets its path prefix: at construction, or where an app includes it
+_PREFIX_AT_CONSTRUCTION = {"APIRouter": "prefix", "Blueprint": "url_prefix"}
+_PREFIX_AT_INCLUSION = {"include_router": "prefix", "register_blueprint": "url_prefix"}
+
+
+def join_path(*parts: str) -> str:
+    """URL path segments joined the way FastAPI and Flask join a router prefix and a route path."""
+    joined = "/".join(p.strip("/") for p in parts if p.strip("/"))
+    return "/" + joined if joined or any(parts) else ""
+
+
+def _own_prefixes(ctx: FileContext) -> dict[str, str]:
+    """Router names -> the prefix given to their constructor: ``router = APIRouter(prefix="/health")``."""
+    at_line: dict[int, str] = {}
+    for call in ctx.calls_among(ctx.calls_by_method, _PREFIX_AT_CONSTRUCTION):
+        prefix = call.kw(_PREFIX_AT_CONSTRUCTION[call.method])
+        if isinstance(prefix, str):
+            at_line[call.line] = prefix
+    if not at_line:
+        return {}
+    return {a.target: at_line[a.line] for a in ctx.py.assigns
+            if a.line in at_line and isinstance(a.value, Expr) and a.value.kind == "call"
+            and a.value.callee.rsplit(".", 1)[-1] in _PREFIX_AT_CONSTRUCTION}
+
+
+def _included_prefixes(index: RepoIndex) -> dict[tuple[str, str], str]:
+    """(file, router name) -> the prefix an app adds when it includes that router:
+    ``app.include_router(health.router, prefix="/health")``, ``app.register_blueprint(bp, url_prefix="/api")``."""
+    out: dict[tuple[str, str], str] = {}
+    for ctx in index.contexts.values():
+        if ctx.py.is_test:
+            continue
+        for call in ctx.calls_among(ctx.calls_by_method, _PREFIX_AT_INCLUSION):
+            prefix = call.kw(_PREFIX_AT_INCLUSION[call.method])
+            if not isinstance(prefix, str) or not call.args or not isinstance(call.args[0], Ref):
+                continue
+            name = normalize_qualname(call.args[0].qualname)
+            if name.startswith("."):
+                name = absolute_module(ctx.py.path, name)
+            module, _, obj = name.rpartition(".")
+            where = index.modules.get(module) if module else ctx.py.path
+            if where:
+                out.setdefault((where, obj), prefix)
+    return out
 
 
 def _class_routes(path: str, functions: tuple[Function, ...], classes: dict) -> list[Route]:

@@ -172,3 +172,12 @@ def test_cli_json_output_and_help_are_fast_to_import(tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert json.loads(proc.stdout)["schema_version"] == "1"
     assert proc.stderr.strip() == "[]"
+
+
+def test_repository_without_ml_code_gets_a_plain_next_step(tmp_path: Path) -> None:
+    """No maturity area applies to a repository with no ML code: the next step says so instead of pointing at
+    findings that do not exist."""
+    (tmp_path / "cli.py").write_text("import click\n\n\n@click.command()\ndef main():\n    click.echo('hi')\n")
+    report = audit(tmp_path, AuditConfig(use_cache=False))
+    assert report.summary.maturity.score == 0
+    assert report.summary.maturity.next_step == "No maturity area applies: the scan found no ML code to assess."

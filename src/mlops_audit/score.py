@@ -159,10 +159,12 @@ def _next_step(n: int, weakest: list[str], areas: dict[str, AreaScore], findings
     focus = weakest[:3]
     worst = [f for f in findings if f.area in focus and f.severity.rank >= Severity.HIGH.rank]
     rules = list(dict.fromkeys(f.rule for f in worst))[:4]
-    what = ", ".join(focus) if focus else "the open findings"
+    if not focus and not any(areas[a].applicable for a in MATURITY_AREAS):
+        return "No maturity area applies: the scan found no ML code to assess."
+    what = f"the {', '.join(focus)} gaps" if focus else "the open findings"
     by = f" ({', '.join(rules)})" if rules else ""
     also = f" and {automate(rules)}" if cap < target and lift else ""
-    return f"Reach {name} ({target}/7) by fixing the {what} gaps{by}{also}."
+    return f"Reach {name} ({target}/7) by fixing {what}{by}{also}."
 
 
 def score(findings: list[Finding], detection: "Detection", applicable: dict[str, bool], stakes: str,

@@ -34,3 +34,18 @@ def test_loop_shared_by_two_entry_points_is_one_finding(tmp_path: Path) -> None:
     found = _findings(tmp_path, "CMP003")
     assert [(path, line) for path, line, _ in found] == [("engine.py", 8)]
     assert found[0][2].startswith("main.py and run_cluster.py train on CUDA")
+
+
+def test_dataset_pushed_to_the_hub_is_no_ungated_model_push(tmp_path: Path) -> None:
+    """TST003 asks for a gate before a model is pushed; a dataset pushed to the Hub needs none."""
+    (tmp_path / "requirements.txt").write_text("transformers==4.44.0\ndatasets==2.20.0\n")
+    train = ("from datasets import load_dataset\nfrom transformers import AutoModelForSequenceClassification, Trainer\n"
+             "\n\ndef main():\n    data = load_dataset('imdb')\n"
+             "    model = AutoModelForSequenceClassification.from_pretrained('bert-base-uncased')\n"
+             "    trainer = Trainer(model=model, train_dataset=data['train'])\n    trainer.train()\n"
+             "    pairs = load_dataset('json', data_files='pairs.jsonl')['train']\n"
+             "    pairs.push_to_hub('org/pairs')\n{push}\n\nif __name__ == '__main__':\n    main()\n")
+    (tmp_path / "train.py").write_text(train.format(push=""))
+    assert _findings(tmp_path, "TST003") == []
+    (tmp_path / "train.py").write_text(train.format(push="    model.push_to_hub('org/model')"))
+    assert [(path, line) for path, line, _ in _findings(tmp_path, "TST003")] == [("train.py", 12)]

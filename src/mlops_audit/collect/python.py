@@ -737,7 +737,16 @@ def parse_python(path: str, source: str) -> PyFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. warn (or fail under -W error) on 3.12+
-            tree = ast.parse(source, filename=path)
+            try:
+                tree = ast.parse(source, filename=path)
+            except SyntaxError:
+                # a cookiecutter/Jinja template (`from {{ cookiecutter.pkg }}.config import X`, `{% if %}` lines):
+                # read the Python around the template actions, every line in place
+                if "{{" not in source and "{%" not in source:
+                    raise
+                from .yaml_lines import neutralise_templates
+
+                tree = ast.parse(neutralise_templates(source), filename=path)
     except SyntaxError as exc:
         return PyFile(path=path, is_test=is_test_path(path), lines=lines,
                       syntax_error=f"{exc.msg}", syntax_error_line=exc.lineno)

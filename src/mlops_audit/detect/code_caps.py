@@ -25,9 +25,9 @@ from itertools import chain
 from typing import Callable, Any, Iterable
 
 from .._patterns import lazy
-from ..facts import Call, Expr, Facts, PyFile, Ref
+from ..facts import Call, ClassDef, Expr, Facts, PyFile, Ref
 from .calls import backpropagates_loss
-from .context import FileContext, RepoIndex
+from .context import FileContext, RepoIndex, absolute_module
 from .evidence import Evidence
 from .matcher import PatternIndex, normalize_qualname
 from .serving import Route, is_health_path
@@ -86,7 +86,33 @@ def _kw_value_matches(expected: Any, actual: Any) -> bool:
     return actual == expected
 
 
-def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
+_PROMETHEUS_DISTRIBUTIONS = frozenset({"prometheus_client.Histogram", "prometheus_client.Summary"})
+_LATENCY_WORDS = lazy(r"(?i)laten|duration|time|second|secs|(^|_)ms($|_)|milli|elapsed|wait")
+_SIZE_WORDS = lazy(r"(?i)size|bytes|length|count")
+
+
+def pushes_non_model(call: Call, name: str, ctx: FileContext | None = None) -> bool:
+    """A Hub upload of a dataset or a Space: ``repo_type="dataset"``, a ``datasets`` object (by type, or
+    assigned from a ``datasets`` call: ``pairs = load_dataset(...)["train"]``), or a receiver named after data
+    (``ds.push_to_hub``)."""
+    if call.kw("repo_type") in ("dataset", "space") or name.startswith("datasets."):
+        return True
+    if call.method != "push_to_hub":
+        return False
+    if re.search(r"(?i)data", call.receiver):
+        return True
+    return ctx is not None and any(
+        a.target == call.receiver and a.scope == call.scope and isinstance(a.value, Expr)
+        and a.value.callee.startswith("datasets.") for a in ctx.py.assigns)
+
+
+def _dataset_card(ctx: FileContext, call: Call) -> bool:
+    """``card = ModelCard(text); card.push_to_hub(repo, repo_type="dataset")``: a card written for a dataset."""
+    return any(c.kw("repo_type") == "dataset" for c in ctx.calls_by_scope.get(call.scope, ())
+               if c.method == "push_to_hub" and c.line >= call.line)
+
+
+def _skip_call(capability: str, tool: str, call: Call, name: str, ctx: FileContext | None = None) -> bool:
     """Signature rows that need a look at arguments before they count."""
     if name == "boto3.client":
         return not (call.args and call.args[0] == "bedrock-runtime")
@@ -99,8 +125,12 @@ def _skip_call(capability: str, tool: str, call: Call, name: str) -> bool:
         return task not in ("text-generation", "text2text-generation", "conversational", "image-text-to-text")
     if name == "huggingface_hub.create_repo":
         return call.kw("repo_type") in ("dataset", "space")
-    if name.endswith(".push_to_hub") and (name.startswith("datasets.") or re.search(r"(?i)data", call.receiver)):
-        return True  # a dataset pushed to the Hub is not a model version
+    if name.endswith((".push_to_hub", ".upload_file", ".upload_folder")) and pushes_non_model(call, name, ctx):
+        return True  # a dataset (or a Space) pushed to the Hub is not a model version
+    if capability == "latency_metrics" and name in _PROMETHEUS_DISTRIBUTIONS:
+        metric = call.args[0] if call.args else call.kw("name")
+        # a histogram of predicted prices or payload sizes is a distribution, not a latency
+        return isinstance(metric, str) and not (_LATENCY_WORDS.search(metric) and not _SIZE_WORDS.search(metric))
     if capability == "mixed_precision" and call.kw("enabled") is False:
         return True  # autocast(enabled=False) turns reduced precision off for a block
     if capability == "llm_usage" and _LLM_DATA_TYPE.search(name):
@@ -135,7 +165,7 @@ def detect_code(facts: Facts, index: RepoIndex, ev: Evidence, declared: set[str]
         if py.syntax_error and not py.calls:
             continue
         if py.is_test:
-            _tests(ctx, ev)
+            _tests(ctx, ev, index)
             continue
         _tables(ctx, ev, scope)
         _config_reading(ctx, ev, facts)
@@ -338,7 +368,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
         for capability, tool in matches:
             if capability == "alerting" and not _ALERT_PLACE.search(f"{py.path} {call.scope}"):
                 continue  # a CI report or a "training finished" message is not an alert on model signals
-            if not _skip_call(capability, tool, call, name):
+            if not _skip_call(capability, tool, call, name, ctx) and not (
+                    capability == "model_card" and _dataset_card(ctx, call)):
                 ev.add(capability, tool, py.path, call.line, name, call.cell)
         if call.kwargs:
             for key, expected, capability, tool in rows[1]:
@@ -367,14 +398,39 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
                 ev.add(capability, tool, py.path, d.line, "@" + d.qualname, cls.cell)
 
 
-def _tests(ctx: FileContext, ev: Evidence) -> None:
+def _unittest_class(index: RepoIndex | None, ctx: FileContext, base: str, depth: int = 0) -> bool:
+    """Whether a base class is a unittest TestCase. Library bases named ``*TestCase`` (unittest, Django, absl,
+    TensorFlow) are; the repository's own ``*TestCase`` helper is only when it derives from one itself."""
+    if not base.endswith("TestCase"):
+        return False
+    if index is None or depth > 3:
+        return True
+    found: tuple[FileContext, ClassDef] | None = None
+    local = next((c for c in ctx.py.classes if c.name == base), None)
+    if local is not None:
+        found = (ctx, local)
+    else:
+        qual = absolute_module(ctx.py.path, base) if base.startswith(".") else base
+        module, _, cls = qual.rpartition(".")
+        path = index.modules.get(module) if module else None
+        other = index.contexts.get(path) if path else None
+        hit = next((c for c in other.py.classes if c.name == cls), None) if other else None
+        if hit is not None and other is not None:
+            found = (other, hit)
+    if found is None:
+        return True  # a library's TestCase
+    octx, cdef = found
+    return any(_unittest_class(index, octx, b, depth + 1) for b in cdef.bases)
+
+
+def _tests(ctx: FileContext, ev: Evidence, index: RepoIndex | None = None) -> None:
     """unit_tests: collected test functions/classes; model_tests: asserts on a trained model's metrics."""
     py = ctx.py
     name = py.path.rsplit("/", 1)[-1]
     if not _collected_test_module(name):
         return  # conftest.py, helpers and fixtures under tests/ hold no collected tests
     imports = {imp.module.split(".", 1)[0] for imp in py.imports}
-    testcase_classes = {c.name for c in py.classes if any(b.endswith("TestCase") for b in c.bases)}
+    testcase_classes = {c.name for c in py.classes if any(_unittest_class(index, ctx, b) for b in c.bases)}
     found = False
     for fn in py.functions:
         if not fn.name.startswith("test"):

@@ -334,7 +334,8 @@ _HF_TRAINING_KEYS = frozenset({"learning_rate", "per_device_train_batch_size", "
                                "gradient_accumulation_steps", "output_dir", "max_steps", "warmup_ratio",
                                "lr_scheduler_type", "logging_steps", "save_strategy", "eval_strategy"})
 _REPORT_TO = {"wandb": "wandb", "mlflow": "mlflow", "tensorboard": "tensorboard", "comet_ml": "comet",
-              "neptune": "neptune", "clearml": "clearml", "dvclive": "dvclive", "aim": "aim"}
+              "neptune": "neptune", "clearml": "clearml", "dvclive": "dvclive", "aim": "aim",
+              "trackio": "trackio"}
 
 
 def _hf_training_args(doc: ConfigDoc, ev: Evidence) -> None:

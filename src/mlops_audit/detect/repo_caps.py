@@ -182,6 +182,7 @@ _STRUCTURED = frozenset({".yaml", ".yml", ".json"})
 def _prompt_files(facts: Facts, ev: Evidence) -> None:
     _prompt_documents(facts, ev)
     docs: dict[str, list[ConfigDoc]] | None = None
+    packages: set[str] | None = None  # folders holding an __init__.py, computed on the first Markdown candidate
     for f in facts.files:
         lower = f.path.lower()
         name = PurePosixPath(lower).name
@@ -195,6 +196,12 @@ def _prompt_files(facts: Facts, ev: Evidence) -> None:
                 continue  # coding-assistant prompts (.github/prompts/*.prompt.md) steer an IDE, not the project's LLM
             if lower.endswith(".md") and (not in_dir or name.startswith(("readme", "contributing"))):
                 continue  # PROMPTING.md, prompt_notes.md, prompts/README.md: prose about prompts
+            if lower.endswith(".md"):
+                if packages is None:
+                    packages = {p.rpartition("/")[0] for p in (e.path.lower() for e in facts.files)
+                                if p == "__init__.py" or p.endswith("/__init__.py")}
+                if lower.rpartition("/")[0] in packages:
+                    continue  # src/pkg/prompt/formats.md: a note beside the package's prompt code, not a prompt
             if suffix in _STRUCTURED and not lower.endswith(_PROMPT_FORMATS) and ".prompt." not in name:
                 if docs is None:
                     docs = {}

@@ -60,6 +60,11 @@ _TRACK_ROWS: list[tuple[str, str, frozenset[str]]] = [
     ("wandb.config.update", "wandb", _K({"params"})), ("wandb.init.config.update", "wandb", _K({"params"})),
     ("wandb.run.config.update", "wandb", _K({"params"})),
     ("wandb.log", "wandb", _K({"metrics"})), ("wandb.init.log", "wandb", _K({"metrics"})),
+    ("composer.loggers*.WandBLogger", "wandb", _K({"run", "params", "metrics", "code", "env", "system", "auto"})),
+    ("composer.loggers*.MLFlowLogger", "mlflow", _K({"run", "params", "metrics", "code", "auto"})),
+    ("composer.loggers*.TensorboardLogger", "tensorboard", _K({"run", "params", "metrics", "auto"})),
+    ("composer.loggers*.CometMLLogger", "comet", _K({"run", "params", "metrics", "code", "env", "system", "auto"})),
+    ("trackio.init", "trackio", _K({"run", "params"})), ("trackio.log", "trackio", _K({"metrics"})),
     ("wandb.run.log", "wandb", _K({"metrics"})),
     ("wandb.log_artifact", "wandb", _K({"artifacts"})), ("wandb.init.log_artifact", "wandb", _K({"artifacts"})),
     ("wandb.run.log_artifact", "wandb", _K({"artifacts"})), ("wandb.save", "wandb", _K({"artifacts"})),
@@ -251,6 +256,7 @@ _RUNTIME_TRACKERS = {
     "aim": _K({"run", "params", "metrics", "system", "auto"}),
     "clearml": _K({"run", "params", "metrics", "code", "env", "system", "auto"}),
     "dvclive": _K({"run", "params", "metrics", "code", "auto"}),
+    "trackio": _K({"run", "params", "metrics", "auto"}),
 }
 # what a tracker records on every run, whoever created the run (git state, packages, hardware)
 IMPLIED = {

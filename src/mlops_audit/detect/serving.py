@@ -252,7 +252,46 @@ def find_routes(index: RepoIndex, core: set[str] | frozenset[str] = frozenset())
         routes.extend(_class_routes(path, py.functions, classes))
         routes.extend(_resource_routes(ctx, app_types, classes, frameworks))
         routes.extend(_registered_routes(index, ctx, app_types, app_lines, frameworks))
+    routes.extend(_openapi_routes(index))
     routes.sort(key=lambda r: (r.file, r.line, r.path))
+    return routes
+
+
+def _openapi_routes(index: RepoIndex) -> list[Route]:
+    """Routes a connexion app reads from its OpenAPI document: ``app.add_api("api.yaml")`` mounts every
+    ``paths`` operation on the repository function its ``operationId`` names (``api.controller.predict``),
+    optionally under ``x-openapi-router-controller``."""
+    specs: set[str] = set()
+    for ctx in index.contexts.values():
+        if ctx.py.is_test:
+            continue
+        for call in ctx.calls_by_method.get("add_api", ()):
+            spec = call.args[0] if call.args else call.kw("specification")
+            if isinstance(spec, str) and ctx.effective(call).startswith("connexion."):
+                specs.add(spec.rsplit("/", 1)[-1])
+    routes: list[Route] = []
+    if not specs:
+        return routes
+    for doc in index.facts.configs:
+        data = doc.data
+        if doc.path.rsplit("/", 1)[-1] not in specs or not isinstance(data, dict) \
+                or not isinstance(data.get("paths"), dict):
+            continue
+        base = data.get("basePath") if isinstance(data.get("basePath"), str) else ""  # Swagger 2.0
+        for rpath, ops in data["paths"].items():
+            if not isinstance(rpath, str) or not isinstance(ops, dict):
+                continue
+            for verb, op in ops.items():
+                if verb not in _HTTP_VERBS or not isinstance(op, dict) or not isinstance(op.get("operationId"), str):
+                    continue
+                controller = op.get("x-openapi-router-controller") or ops.get("x-openapi-router-controller")
+                target = f"{controller}.{op['operationId']}" if isinstance(controller, str) else op["operationId"]
+                module, _, name = target.rpartition(".")
+                file = index.modules.get(module)
+                fn = index.contexts[file].functions.get(name) if file in index.contexts else None
+                if fn is not None:
+                    routes.append(Route("connexion", join_path(base, rpath), (verb.upper(),), file, fn.qualname,
+                                        fn.line, fn.line))
     return routes
 
 

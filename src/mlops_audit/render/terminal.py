@@ -203,8 +203,8 @@ def render(report: Report, color: bool | None = None, width: int | None = None, 
 
 def _mark(cid: str, cap: object) -> tuple[str, str]:
     present = getattr(cap, "present")
-    if cid == "model_artifacts_in_git":
-        return ("✗", "red") if present else ("✓", "green")
+    if cid == "model_artifacts_in_git":  # present is the problem: a red cross, and absence is just absence
+        return ("✗", "red") if present else ("·", "dim")
     if present:
         return "✓", "green"
     if getattr(cap, "declared_only"):

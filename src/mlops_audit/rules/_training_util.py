@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from .._patterns import lazy
 from .._records import record
-from ..detect.code_caps import CALL_INDEX
+from ..detect.code_caps import CALL_INDEX, pushes_non_model
 from ..detect.signatures import CALLS
 from ..detect.context import FileContext
 from ..detect.calls import Reached, calls_in, effective, walk_from
@@ -206,6 +206,8 @@ def registry_sites(ctx: RuleContext) -> list[Site]:
         for fctx in code_contexts(ctx):
             for call in fctx.calls_among(fctx.calls_by_method, _REGISTRY_METHODS):
                 name = effective(fctx, call)
+                if call.method in ("push_to_hub", "upload_file", "upload_folder") and pushes_non_model(call, name, fctx):
+                    continue  # a dataset or a Space: no model version
                 if any(cap == "model_registry" for cap, _ in CALL_INDEX.match(name)):
                     out.append(Site(fctx.py.path, call, name))
                 elif call.method == "log_model" and call.has_kw("registered_model_name") \

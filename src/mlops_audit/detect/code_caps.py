@@ -763,7 +763,8 @@ def _sink(ctx: FileContext, call: Call, job_queue: bool = False) -> str | None:
     if method in ("execute", "executemany") and call.args and isinstance(call.args[0], str) \
             and _SQL_INSERT.match(call.args[0]):
         return f"{name}(INSERT ...)"
-    if method == "add" and re.search(r"(?i)session|(^|_)db$", call.receiver or ""):
+    if method == "add" and re.search(r"(?i)session|(^|[_.])db$", call.qualname.rpartition(".")[0]):
+        # session.add(row), self.db_session.add(row), self.db.add(row): a SQLAlchemy unit of work
         return name
     if method == "to_csv" and isinstance(mode, str) and mode.startswith("a"):
         return f"{name}(mode='a')"

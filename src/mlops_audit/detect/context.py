@@ -285,6 +285,8 @@ class RepoIndex:
             fn = ctx.functions.get(f"{cls}.{method}")
             if fn:
                 return ctx, fn
+            # instance of an imported repository class: store = pkg.db.Store(); store.save() -> pkg/db.py Store.save
+            name = f"{ctx.var_types[head]}.{method}"
         # imported repository module: pkg.utils.load_model -> (pkg/utils.py, load_model)
         qual = normalize_qualname(name)
         if qual.startswith("."):

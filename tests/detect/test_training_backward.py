@@ -59,3 +59,41 @@ def test_mlflow_recipe_train_step_is_training(tmp_path: Path) -> None:
     (repo / "expected.yaml").unlink()
     report = audit(repo, AuditConfig(use_cache=False))
     assert report.inventory.lifecycle.present == ["training", "tracking", "evaluation", "registry"]
+
+
+_OWN_FIT = """\
+{imports}
+
+class BaseIndex:
+    def __init__(self):
+        self.documents = []
+
+    def fit(self, documents):
+{fit_body}
+
+
+class KeywordIndex(BaseIndex):
+    def search(self, query):
+        return [d for d in self.documents if query in d]
+
+
+class App:
+    def __init__(self, documents):
+        self.index = KeywordIndex()
+        self.index.fit(documents)
+"""
+
+
+@pytest.mark.parametrize("imports, fit_body, trains", [
+    ("", "        self.documents = documents", False),                   # stores the documents: no learning
+    ("from sklearn.feature_extraction.text import TfidfVectorizer",
+     "        self.vectors = TfidfVectorizer().fit_transform(documents)", True),
+    ("from sklearn.linear_model import LogisticRegression",
+     "        self._fit_model(documents)\n\n    def _fit_model(self, documents):\n"
+     "        self.model = LogisticRegression().fit(documents, [0] * len(documents))", True),
+])
+def test_fit_of_a_class_of_the_file_trains_only_when_it_learns(tmp_path: Path, imports: str, fit_body: str,
+                                                               trains: bool) -> None:
+    (tmp_path / "retrieval.py").write_text(_OWN_FIT.format(imports=imports, fit_body=fit_body), encoding="utf-8")
+    present = audit(tmp_path, AuditConfig(use_cache=False)).inventory.lifecycle.present
+    assert ("training" in present) is trains

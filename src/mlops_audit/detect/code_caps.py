@@ -31,7 +31,7 @@ from .context import FileContext, RepoIndex, absolute_module
 from .evidence import Evidence
 from .matcher import PatternIndex, normalize_qualname
 from .serving import Route, is_health_path
-from .signatures import BASES, CALLS, DECORATORS, DISTS, KWARGS
+from .signatures import BASES, CALLS, DECORATORS, DISTS, FRAMEWORK_IMPORTS, KWARGS
 
 __all__ = ["detect_code", "TESTING_CAPS", "METRIC_NAME", "CALL_INDEX", "call_matches"]
 
@@ -963,6 +963,46 @@ def training_calls(ctx: FileContext) -> list[Call]:
     return ctx.once("training_calls", _training_calls, ctx)
 
 
+_LEARNING_METHODS = frozenset({"fit", "fit_transform", "partial_fit", "train", "backward", "step", "compile",
+                               "fit_generator", "update", "minimize"})
+
+
+def _own_fit_learns(ctx: FileContext, call: Call) -> bool:
+    """``obj.fit(docs)`` where ``obj`` is an instance of a class of this file: its ``fit`` (or an inherited one
+    defined here) learns only when it calls into an ML framework or fits, trains or steps something itself. A
+    keyword retriever whose ``fit`` stores the documents trains nothing. Unknown classes keep counting."""
+    head = call.qualname.rpartition(".")[0]
+    cls = ctx.var_types.get(head) or (ctx.var_types.get(head[5:]) if head.startswith("self.") else None)
+    classes = {c.name: c for c in ctx.py.classes}
+    seen: set[str] = set()
+    queue = [cls.rsplit(".", 1)[-1]] if cls else []
+    while queue:
+        name = queue.pop(0)
+        if name in seen or name not in classes:
+            continue
+        seen.add(name)
+        fn = ctx.functions.get(f"{name}.{call.method}")
+        if fn is None:
+            queue.extend(b.rsplit(".", 1)[-1] for b in classes[name].bases)
+            continue
+        return _method_learns(ctx, fn.qualname, 0)
+    return True
+
+
+def _method_learns(ctx: FileContext, scope: str, depth: int) -> bool:
+    """A method fits, trains, steps or calls an ML framework, itself or through ``self.helper()`` calls."""
+    for c in ctx.calls_by_scope.get(scope, ()):
+        if c.method in _LEARNING_METHODS or ctx.effective(c).split(".", 1)[0] in FRAMEWORK_IMPORTS:
+            return True
+        if c.qualname.startswith("self.") and c.qualname.count(".") == 1 and depth < 3:
+            helper = f"{scope.rsplit('.', 1)[0]}.{c.method}"
+            if helper in ctx.functions and helper != scope and _method_learns(ctx, helper, depth + 1):
+                return True
+            if helper not in ctx.functions:
+                return True  # inherited from elsewhere: cannot tell, keep counting
+    return False
+
+
 def _training_calls(ctx: FileContext) -> list[Call]:
     out = []
     for call in ctx.calls_among(ctx.calls_by_method, _TRAIN_METHODS):
@@ -970,7 +1010,8 @@ def _training_calls(ctx: FileContext) -> list[Call]:
         name = ctx.effective(call)
         if m in ("fit", "fit_generator") and not re.search(r"(?i)scaler|encoder|vectori[sz]er|imputer|transformer|"
                                                              r"tokenizer|pca|normali[sz]er", name):
-            out.append(call)
+            if _own_fit_learns(ctx, call):
+                out.append(call)
         elif m == "train" and re.search(r"(?i)trainer|xgboost|lightgbm|catboost", name):
             out.append(call)
         elif m == "train" and re.search(r"(?i)model", name) and not _mode_switch(call):

@@ -14,7 +14,7 @@ from ..model import (
     Artifacts, CapabilityResult, Evidence as EvidenceModel, FrameworkInfo, Inventory, Lifecycle,
     ModelArtifact, NotebookArtifact, PathArtifact,
 )
-from .code_caps import core_import_roots, detect_code, training_calls
+from .code_caps import core_import_roots, detect_code, starts_training, training_calls
 from .config_caps import detect_configs, recipe_training_files
 from .context import RepoIndex
 from .distributions import dists_for_import
@@ -72,6 +72,26 @@ def _declared_import_roots(declared: dict[str, tuple[str, int, str]]) -> set[str
     return roots
 
 
+# Configured training that stands for training code the call scan cannot see.
+_TRAINING_CONFIGURED = ("distributed_training", "mixed_precision", "hyperparameter_search", "scheduled_retraining")
+
+
+def _drop_training_claims(ev: Evidence, index: RepoIndex) -> None:
+    """In a repository that trains nothing, two capabilities defined by training lose their code evidence:
+    seeds (a token generator's ``random.seed``) and code-defined flows that start no training (a Prefect flow
+    that backfills metrics, a batch-inference pipeline). A flow whose steps name training (a training script,
+    a ``train`` task, a training job run elsewhere) and pipelines declared in configuration stay."""
+    seeds = ev.caps["seeds_fixed"]
+    seeds.hits.clear()
+    seeds.tools.clear()
+    flows = ev.caps["pipeline_orchestration"]
+    kept = [h for h in flows.hits if h.path not in index.contexts or starts_training(index.contexts[h.path])]
+    if len(kept) != len(flows.hits):
+        flows.hits[:] = kept
+        if not kept:
+            flows.tools.clear()
+
+
 def detect(facts: Facts) -> Detection:
     caps = capabilities()
     ev = Evidence(list(caps))
@@ -88,6 +108,11 @@ def detect(facts: Facts) -> Detection:
             path, line, spec = direct[dist]
             ev.declare(capability, tool, path, line, spec)  # test-path manifests are dropped there
 
+    training = tuple(sorted({ctx.py.path for ctx in index.contexts.values()
+                             if not ctx.py.is_test and training_calls(ctx)}
+                            | (recipe_training_files(facts) & index.contexts.keys())))
+    if not training and not any(ev.present(c) for c in _TRAINING_CONFIGURED):
+        _drop_training_claims(ev, index)
     results: dict[str, CapabilityResult] = {}
     for cid, cap in caps.items():
         present = ev.present(cid)
@@ -102,9 +127,6 @@ def detect(facts: Facts) -> Detection:
             present=present, declared_only=declared_only, tools=tools, area=cap.area,
             evidence=[EvidenceModel(path=h.path, line=h.line, detail=h.detail, cell=h.cell) for h in hits],
         )
-    training = tuple(sorted({ctx.py.path for ctx in index.contexts.values()
-                             if not ctx.py.is_test and training_calls(ctx)}
-                            | (recipe_training_files(facts) & index.contexts.keys())))
     inventory = Inventory(
         frameworks=_frameworks(facts, index, declared),
         capabilities=results,

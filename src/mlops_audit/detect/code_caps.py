@@ -852,7 +852,7 @@ def _unscheduled(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "@once"))
 
 
-def _trains(ctx: FileContext) -> bool:
+def starts_training(ctx: FileContext) -> bool:
     """Does this file (a DAG, flow or scheduling script) start training? Training calls, or a task, job,
     image, callable, function or imported name that says train."""
     py = ctx.py
@@ -913,7 +913,7 @@ def _orchestrator_schedules(ctx: FileContext, ev: Evidence) -> None:
                     found.append(("airflow", d.line, f"@{dname}(schedule=...)", fn.cell))
             elif dname == "dagster.schedule":
                 found.append(("dagster", d.line, "@dagster.schedule", fn.cell))
-    if found and _trains(ctx):
+    if found and starts_training(ctx):
         for tool, line, detail, cell in found:
             ev.add("scheduled_retraining", tool, py.path, line, detail, cell)
 

@@ -130,6 +130,8 @@ def test_gitignored_and_vendored_files_do_not_count(tmp_path: Path) -> None:
     (root / ".gitignore").write_text("generated/\n")
     (root / "venv" / "lib" / "x.py").write_text("import wandb\nwandb.init()\n")
     (root / "third_party" / "y.py").write_text("import wandb\nwandb.init()\n")
+    (root / "pkg" / "_vendor" / "tracker").mkdir(parents=True)  # pip-style vendoring
+    (root / "pkg" / "_vendor" / "tracker" / "w.py").write_text("import wandb\nwandb.init()\n")
     (root / "generated" / "z.py").write_text("import wandb\nwandb.init()\n")
     (root / "train.py").write_text("print('no tracking here')  # wandb.init() in a comment\n")
     for use_git in (False, True):
@@ -181,3 +183,20 @@ def test_repository_without_ml_code_gets_a_plain_next_step(tmp_path: Path) -> No
     report = audit(tmp_path, AuditConfig(use_cache=False))
     assert report.summary.maturity.score == 0
     assert report.summary.maturity.next_step == "No maturity area applies: the scan found no ML code to assess."
+
+
+def test_a_file_linked_inside_the_target_is_read_once(tmp_path: Path) -> None:
+    """examples/x.py -> ../docs/x.py: the link is the same file, so its findings must not double."""
+    root = tmp_path / "r"
+    (root / "docs").mkdir(parents=True)
+    (root / "examples").mkdir()
+    (root / "requirements.txt").write_text("torch==2.1.0\n")
+    (root / "docs" / "restore.py").write_text("import torch\n\nstate = torch.load('model.pt')\n")
+    os.symlink("../docs/restore.py", root / "examples" / "restore.py")
+    for use_git in (False, True):
+        if use_git:
+            git_init(root)
+        report = audit(root, AuditConfig(use_cache=False, select=("SEC001",)))
+        assert [(f.location.path, f.location.line) for f in report.findings] == [("docs/restore.py", 3)]
+        skipped = {(s.path, s.reason, s.detail) for s in report.inspection.skipped}
+        assert ("examples/restore.py", "symlink", "same file as docs/restore.py") in skipped

@@ -102,6 +102,10 @@ def test_latest_and_stage_references(text: str, latest: bool, stage: bool) -> No
 @pytest.mark.parametrize("path, function, expected", [
     ("/healthz", "h", True), ("/api/v1/healthcheck", "h", True), ("/ping", "p", True),
     ("/", "liveness_probe", True), ("/predict", "predict", False), ("/status-report", "report", False),
+    ("/", "get_health", True), ("/", "is_ready", True), ("/health-check", "h", True), ("/livez", "l", True),
+    # handlers and paths that only contain a probe word
+    ("/api/report/{ticker}", "run_financial_health_analysis", False), ("/predict", "predict_health_risk", False),
+    ("/score", "get_ping_pong_score", False), ("/healthcare", "h", False), ("/livestream", "s", False),
 ])
 def test_health_like_routes(path: str, function: str, expected: bool) -> None:
     assert _health_like(path, function) is expected

@@ -19,7 +19,7 @@ __all__ = ["DEFAULT_EXCLUDED_DIRS", "WalkResult", "walk", "classify", "MODEL_EXT
 DEFAULT_EXCLUDED_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", "virtualenv", "site-packages",
     "node_modules", "build", "dist", ".tox", ".nox", "third_party", "third-party", "vendor",
-    "vendored", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
+    "vendored", "_vendor", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
     ".ipynb_checkpoints", ".cache", ".idea", ".dvc/cache", "wandb", "mlruns", "lightning_logs",
 })
 
@@ -75,6 +75,7 @@ def walk(root: str, git_lister: Callable[[str], list[str] | None] | None = None,
         candidates = listed
         via_git = True
     files: list[str] = []
+    listed_set: set[str] | None = None  # built on the first in-target file symlink
     for rel in candidates:
         parts = rel.split("/")
         if _excluded_dir(parts[:-1], extra_excluded):
@@ -89,6 +90,12 @@ def walk(root: str, git_lister: Callable[[str], list[str] | None] | None = None,
                 continue
             if os.path.isdir(full):
                 continue
+            if listed_set is None:
+                listed_set = set(candidates)
+            real_rel = os.path.relpath(os.path.realpath(full), root_real).replace(os.sep, "/")
+            if real_rel != rel and real_rel in listed_set:
+                skipped.append(Skipped(rel, "symlink", f"same file as {real_rel}"))
+                continue  # read once, under its real path: a linked copy must not double its findings
         elif via_git and not os.path.isfile(full):
             continue  # deleted in the work tree, or a submodule
         files.append(rel)

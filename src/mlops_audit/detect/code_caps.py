@@ -112,6 +112,26 @@ def _dataset_card(ctx: FileContext, call: Call) -> bool:
                if c.method == "push_to_hub" and c.line >= call.line)
 
 
+_MONITORING_APP = lazy(r"(?i)monitor|observab|drift")  # not "dashboard" alone: an eval playground is a demo
+_PAGE_TITLES = frozenset({"title", "set_page_config", "header"})
+
+
+def _monitoring_app(ctx: FileContext) -> bool:
+    """A UI app that monitors the model rather than demonstrating it: its path says monitoring or drift
+    (``src/monitoring/dashboard.py``), or its page title does (``st.title("Churn model monitoring")``)."""
+    return ctx.once("monitoring_app", _monitoring_app_of, ctx)
+
+
+def _monitoring_app_of(ctx: FileContext) -> bool:
+    if _MONITORING_APP.search(ctx.py.path):
+        return True
+    for call in ctx.calls_among(ctx.calls_by_method, _PAGE_TITLES):
+        title = call.args[0] if call.args else call.kw("page_title")
+        if isinstance(title, str) and _MONITORING_APP.search(title):
+            return True
+    return False
+
+
 def _skip_call(capability: str, tool: str, call: Call, name: str, ctx: FileContext | None = None) -> bool:
     """Signature rows that need a look at arguments before they count."""
     if name == "boto3.client":
@@ -228,6 +248,15 @@ def _own_roots(facts: Facts) -> frozenset[str]:
     return frozenset(roots)
 
 
+def _in_own_package(path: str, own: frozenset[str]) -> bool:
+    """Whether a file belongs to one of the repository's own packages (library code), not to its examples,
+    scripts or notebooks."""
+    parts = path.split("/")
+    if parts[0] == "src" and len(parts) > 2:
+        parts = parts[1:]
+    return len(parts) > 1 and parts[0] in own
+
+
 def _lazy_modules(py: PyFile) -> frozenset[str]:
     """Top-level modules this file imports only inside functions (lazy optional imports)."""
     lazy: set[str] = set()
@@ -339,6 +368,7 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
     py = ctx.py
     guarded = ctx.guarded_modules
     lazy = _lazy_modules(py)
+    in_package = _in_own_package(py.path, scope.own_roots)
     hooks: dict[str, bool] | None = None
     own = scope.own_roots
     for call, name in chain(zip(py.calls, ctx.call_names), _middleware_classes(ctx)):
@@ -352,8 +382,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
             continue  # the repository's own package, e.g. lightning's code calling lightning
         if root in guarded and root not in core:
             continue
-        if root in lazy and root in optional:
-            continue
+        if root in lazy and root in optional and in_package:
+            continue  # a library's integration imported on demand; an example script importing it uses it
         matches = rows[0]
         if hooks is None:
             hooks = _hook_classes(py, scope)
@@ -368,6 +398,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
         for capability, tool in matches:
             if capability == "alerting" and not _ALERT_PLACE.search(f"{py.path} {call.scope}"):
                 continue  # a CI report or a "training finished" message is not an alert on model signals
+            if capability == "demo_ui" and _monitoring_app(ctx):
+                capability = "dashboards"  # a Streamlit/Dash app that charts the model in production
             if not _skip_call(capability, tool, call, name, ctx) and not (
                     capability == "model_card" and _dataset_card(ctx, call)):
                 ev.add(capability, tool, py.path, call.line, name, call.cell)

@@ -69,6 +69,7 @@ IMPORT_TO_DISTS: dict[str, tuple[str, ...]] = {
     "dspy": ("dspy", "dspy-ai"),
     "phoenix": ("arize-phoenix",),
     "lm_eval": ("lm-eval",),
+    "semantic_kernel": ("semantic-kernel",),
     "composer": ("mosaicml",),
     "pinecone": ("pinecone", "pinecone-client"),
     "qdrant_client": ("qdrant-client",),

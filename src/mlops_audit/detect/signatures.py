@@ -439,6 +439,10 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("ollama.chat", "llm_usage", "ollama"),
     ("ollama.generate", "llm_usage", "ollama"),
     ("ollama.Client", "llm_usage", "ollama"),
+    ("semantic_kernel.connectors.ai*ChatCompletion", "llm_usage", "semantic_kernel"),  # AzureChatCompletion, ...
+    ("semantic_kernel.connectors.ai*TextCompletion", "llm_usage", "semantic_kernel"),
+    ("semantic_kernel.Kernel.invoke_prompt", "llm_usage", "semantic_kernel"),
+    ("semantic_kernel.kernel.Kernel.invoke_prompt", "llm_usage", "semantic_kernel"),
     ("dspy.LM", "llm_usage", "dspy"),
     ("dspy.OpenAI", "llm_usage", "dspy"),
     ("dspy.Predict", "llm_usage", "dspy"),
@@ -678,6 +682,7 @@ DISTS: tuple[tuple[str, str, str], ...] = (
     ("litellm", "llm_usage", "litellm"), ("vllm", "llm_usage", "vllm"), ("cohere", "llm_usage", "cohere"),
     ("google-generativeai", "llm_usage", "google_genai"), ("google-genai", "llm_usage", "google_genai"),
     ("ollama", "llm_usage", "ollama"), ("dspy", "llm_usage", "dspy"), ("dspy-ai", "llm_usage", "dspy"),
+    ("semantic-kernel", "llm_usage", "semantic_kernel"),
     ("promptfoo", "llm_evaluation", "promptfoo"), ("deepeval", "llm_evaluation", "deepeval"),
     ("ragas", "llm_evaluation", "ragas"), ("trulens-eval", "llm_evaluation", "trulens"),
     ("giskard", "llm_evaluation", "giskard"), ("inspect-ai", "llm_evaluation", "inspect_ai"),

@@ -165,9 +165,14 @@ def _per_request_target(cctx: Any, call: Call) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-_HEALTH_SEGMENT = lazy(r"(?i)^(health\w*|healthz|ping|ready\w*|readiness|live\w*|liveness|alive|status|"
-                             r"heartbeat)$")
-_HEALTH_NAME = lazy(r"(?i)(^|_)(health\w*|healthz|ping|ready|readiness|liveness|alive|heartbeat)(_|$)")
+# a probe's path segment or handler name: /healthz, /health-check, /readyz; health(), get_health(), ping(),
+# healthcheck_endpoint(), is_ready(). Not a name that merely holds the word (run_financial_health_analysis,
+# predict_health_risk) nor a segment that starts with it (/healthcare, /livestream).
+_PROBE_WORD = r"(health|healthz|healthcheck|health[-_]check|healthy|ping|ready|readyz|readiness|live|livez|liveness|" \
+              r"alive|heartbeat)"
+_HEALTH_SEGMENT = lazy(rf"(?i)^({_PROBE_WORD[1:-1]}|status)$")
+_HEALTH_NAME = lazy(rf"(?i)^(get_|check_|api_|app_|route_|handle_|do_|is_|service_)?{_PROBE_WORD}"
+                    r"(_check|_endpoint|_probe|_status|_route|_handler|_view)?$")
 _HEALTH_LIBS = ("healthcheck.", "fastapi_health.", "flask_healthz.", "py_healthcheck.", "grpc_health.",
                 "starlette_health.", "health_check.")
 _PROBE_KEYS = frozenset({"livenessProbe", "readinessProbe", "startupProbe"})

@@ -399,7 +399,7 @@ class Suppression:
 @record()
 class Skipped:
     path: str
-    reason: str   # size | binary | encoding | syntax | ignored | symlink | unreadable | parse
+    reason: str   # size | binary | encoding | syntax | ignored | symlink | unreadable | parse | data
     detail: str = ""
 
 

@@ -419,3 +419,18 @@ def test_hostile_text_stays_linear(path: str, text: str) -> None:
 def test_anchor_on_a_key() -> None:
     doc = one("x.yaml", "k: &k name\n*k : v\n")
     assert doc.data == {"k": "name", "name": "v"} and doc.lines[("name",)] == 2
+
+
+def test_large_json_of_no_configuration_kind_is_data() -> None:
+    """Hundreds of KB of experiment results are data: not walked as configuration (slow, and no settings)."""
+    import json
+
+    results = json.dumps({"config": {"chunk_size": 300}, "results": [
+        {"question": f"q{i}", "answer": "x" * 200, "sources": [f"https://docs/{i}"]} for i in range(2000)]})
+    [doc] = parse_config("experiments/evaluations/chunk-size-300.json", results)
+    assert (doc.kind, doc.data) == ("data", None)
+    assert doc.error.endswith("of JSON of no configuration kind: read as data")
+    dashboard = json.dumps({"title": "Model latency", "panels": [
+        {"type": "graph", "title": f"p{i}", "targets": [{"expr": "x" * 200}]} for i in range(1500)]})
+    [doc] = parse_config("monitoring/dashboards/model.json", dashboard)
+    assert len(dashboard) > 256 * 1024 and doc.kind == "grafana_dashboard"

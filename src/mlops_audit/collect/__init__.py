@@ -328,7 +328,7 @@ def _assemble(root: str, entries: list[FileEntry], skipped: list[Skipped],
                 value = value[:-1]
             for doc in value:
                 if doc.error:
-                    skipped.append(Skipped(rel, "parse", doc.error))
+                    skipped.append(Skipped(rel, "data" if doc.kind == "data" else "parse", doc.error))
                 else:
                     configs.append(doc)
         elif kind == "dockerfile":

@@ -38,6 +38,7 @@ _SKIP_JSON = frozenset(("package.json", "package-lock.json", "composer.json", "j
 _SKIP_JSON_DIRS = frozenset(("data", "datasets"))
 _SKIP_TOML = frozenset(("pyproject.toml", "pixi.toml", "poetry.lock", "uv.lock", "pdm.lock"))
 _JSON_LINES_LIMIT = 512 * 1024  # above this, JSON keeps line 1 for every key
+_JSON_DATA_SIZE = 256 * 1024  # above this, JSON of no known configuration kind is data
 
 
 # -- which files -------------------------------------------------------------
@@ -471,8 +472,13 @@ def _parse_json(path: str, text: str) -> list[ConfigDoc]:
         return [_invalid(path, "JSON error: nesting too deep")]
     if isinstance(data, (dict, list)) and _too_deep(data):
         return [_invalid(path, f"JSON error: nesting deeper than {MAX_DEPTH} levels")]
+    kind = _classify(path, data, "json")
+    if kind == "json" and len(text) > _JSON_DATA_SIZE:
+        # experiment results, eval outputs, datasets: walking every string of them is slow and finds no settings
+        return [ConfigDoc(path=path, kind="data", data=None,
+                          error=f"{len(text) // 1024} KB of JSON of no configuration kind: read as data")]
     lines = _json_lines(text) if len(text) <= _JSON_LINES_LIMIT else {}
-    return [ConfigDoc(path=path, kind=_classify(path, data, "json"), data=data, lines=lines)]
+    return [ConfigDoc(path=path, kind=kind, data=data, lines=lines)]
 
 
 def _parse_toml(path: str, text: str) -> list[ConfigDoc]:

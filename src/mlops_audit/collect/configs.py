@@ -289,6 +289,8 @@ _CONTENT_RULES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
         and any(k in d for k in _GRAFANA_PROVISIONING)),
     ("promptfoo", lambda d: "prompts" in d and ("providers" in d or "targets" in d)),
     ("kfp_pipeline", lambda d: "pipelineInfo" in d and ("deploymentSpec" in d or "root" in d)),
+    ("prefect_deployments", lambda d: isinstance(d.get("deployments"), list) and any(
+        isinstance(x, dict) and isinstance(x.get("entrypoint"), str) for x in d["deployments"])),
     ("zenml", lambda d: isinstance(d.get("steps"), dict) and any(
         k in d for k in ("settings", "enable_cache", "run_name", "enable_artifact_metadata", "schedule"))),
     ("conda_env", _is_conda_env),

@@ -121,6 +121,8 @@ def detect_configs(facts: Facts, ev: Evidence) -> None:
             handler(doc, ev)
         if doc.kind in CI_TOOLS:
             _ci(doc, ev)
+        if doc.kind == "prefect_deployments":
+            _prefect_deployments(doc, ev, facts)
         _hydra_and_targets(doc, ev)
     for df in facts.dockerfiles:
         line = df.instructions[0].line if df.instructions else 1
@@ -137,6 +139,36 @@ def detect_configs(facts: Facts, ev: Evidence) -> None:
         if re.search(r"(?i)\.(csv|tsv|parquet|jsonl|json|feather|arrow|npy|npz|h5|hdf5|zip|tar|gz|xml|txt|avro)\b|data",
                      pattern):
             ev.add("data_versioning", "git_lfs", ".gitattributes", None, f"LFS rule {pattern}")
+
+
+_PREFECT_SCHEDULE_KEYS = ("cron", "interval", "rrule")
+_TRAIN_NAME = lazy(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
+
+
+def _prefect_deployments(doc: ConfigDoc, ev: Evidence, facts: Facts) -> None:
+    """prefect.yaml: each deployment runs a flow (``entrypoint: flows/train.py:train_flow``). A deployment is a
+    pipeline; with ``schedules`` (cron, interval, rrule) whose flow trains, it is scheduled retraining."""
+    from .code_caps import starts_training
+    from .context import FileContext
+
+    code = {py.path: py for py in facts.python}
+    for i, dep in enumerate(doc.data.get("deployments") or ()):
+        if not isinstance(dep, dict) or not isinstance(dep.get("entrypoint"), str):
+            continue
+        entry = dep["entrypoint"].rsplit(":", 1)[0].lstrip("./")
+        base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
+        py = code.get(base + entry) or code.get(entry)
+        trains = bool(_TRAIN_NAME.search(f"{dep.get('name', '')} {dep['entrypoint']}")) or (
+            py is not None and starts_training(FileContext(py)))
+        line = doc.lines.get(("deployments", i, "entrypoint"), doc.line)
+        if trains:
+            ev.add("pipeline_orchestration", "prefect", doc.path, line, f"Prefect deployment {dep['entrypoint']}")
+        schedules = dep.get("schedules") or ([dep["schedule"]] if isinstance(dep.get("schedule"), dict) else [])
+        timed = [j for j, sch in enumerate(schedules) if isinstance(sch, dict) and any(
+            sch.get(k) for k in _PREFECT_SCHEDULE_KEYS) and sch.get("active", True) is not False]
+        if trains and timed:
+            where = doc.lines.get(("deployments", i, "schedules", timed[0]), line)
+            ev.add("scheduled_retraining", "prefect", doc.path, where, f"scheduled Prefect deployment {dep['entrypoint']}")
 
 
 def _ci(doc: ConfigDoc, ev: Evidence) -> None:

@@ -378,8 +378,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
         if not rows[0] and not (rows[1] and call.kwargs):
             continue  # no signature row for this name: nothing below could record evidence
         root = name.split(".", 1)[0]
-        if root in own:
-            continue  # the repository's own package, e.g. lightning's code calling lightning
+        if root in own and in_package:
+            continue  # the library calling itself (lightning's code calling lightning); its examples use it
         if root in guarded and root not in core:
             continue
         if root in lazy and root in optional and in_package:

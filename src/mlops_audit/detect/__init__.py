@@ -14,7 +14,8 @@ from ..model import (
     Artifacts, CapabilityResult, Evidence as EvidenceModel, FrameworkInfo, Inventory, Lifecycle,
     ModelArtifact, NotebookArtifact, PathArtifact,
 )
-from .code_caps import core_import_roots, detect_code, starts_training, training_calls
+from .code_caps import (core_import_roots, detect_code, in_own_package, may_serve_predictions, starts_training,
+                        training_calls)
 from .config_caps import detect_configs, recipe_training_files
 from .context import RepoIndex
 from .distributions import dists_for_import
@@ -76,6 +77,29 @@ def _declared_import_roots(declared: dict[str, tuple[str, int, str]]) -> set[str
 _TRAINING_CONFIGURED = ("distributed_training", "mixed_precision", "hyperparameter_search", "scheduled_retraining")
 
 
+_WEB_ROOTS = frozenset({"fastapi", "flask", "starlette", "litestar", "sanic", "quart", "aiohttp", "django",
+                        "connexion"})
+
+
+def _drop_library_web_apps(facts: Facts, ev: Evidence, index: RepoIndex, routes: list[Route]) -> None:
+    """A web app inside the repository's own package whose routes neither look like inference nor reach a
+    model (a monitoring library's UI and collector APIs) is the library's product, not model serving: its
+    package files lose their serving evidence. Apps in examples, images and manifests are untouched."""
+    serving = ev.caps["serving"]
+    package_routes = [r for r in routes if in_own_package(facts, r.file)]
+    if not package_routes or any(may_serve_predictions(index, r) for r in package_routes):
+        return
+    web = {r.file for r in package_routes}
+    inside = [h for h in serving.hits if h.path in web or (
+        h.path in index.contexts and in_own_package(facts, h.path) and h.detail.split(".", 1)[0] in _WEB_ROOTS)]
+    if not inside:
+        return
+    dropped = {id(h) for h in inside}
+    serving.hits[:] = [h for h in serving.hits if id(h) not in dropped]
+    if not serving.hits:
+        serving.tools.clear()
+
+
 def _drop_training_claims(ev: Evidence, index: RepoIndex) -> None:
     """In a repository that trains nothing, two capabilities defined by training lose their code evidence:
     seeds (a token generator's ``random.seed``) and code-defined flows that start no training (a Prefect flow
@@ -113,6 +137,7 @@ def detect(facts: Facts) -> Detection:
                             | (recipe_training_files(facts) & index.contexts.keys())))
     if not training and not any(ev.present(c) for c in _TRAINING_CONFIGURED):
         _drop_training_claims(ev, index)
+    _drop_library_web_apps(facts, ev, index, routes)
     results: dict[str, CapabilityResult] = {}
     for cid, cap in caps.items():
         present = ev.present(cid)

@@ -829,6 +829,39 @@ def _handler_calls(index: RepoIndex, ctx: FileContext, fn: Any) -> Iterable[tupl
                         yield tctx, tcall
 
 
+def _predicts(route: Route, fn: Any, calls: list[tuple[FileContext, Call]]) -> bool:
+    """A route that answers with predictions: a model-serving framework, a write route named like inference,
+    or a handler that reaches a model's predict/generate/forward."""
+    return bool(route.framework in ("bentoml", "ray_serve", "litserve", "torchserve")
+                or (set(route.methods) & _WRITE_METHODS and _PREDICTION_ROUTE.search(f"{route.path} {fn.name}"))
+                or any(_MODEL_METHOD.match(c.method) and "." in c.qualname for _, c in calls))
+
+
+_MODEL_ROOTS = frozenset(FRAMEWORK_IMPORTS) | {"openai", "anthropic", "langchain", "llama_index", "litellm", "vllm",
+                                                "cohere", "mlflow", "bentoml", "onnxruntime", "joblib", "pickle"}
+
+
+def may_serve_predictions(index: RepoIndex, route: Route) -> bool:
+    """Leniently: could this route answer with model output? Its path or handler is named like inference (any
+    HTTP method: GET /recommendations counts), or its handler reaches a model method or an ML/LLM library."""
+    ctx = index.contexts[route.file]
+    fn = ctx.functions.get(route.function)
+    if _PREDICTION_ROUTE.search(f"{route.path} {fn.name if fn else ''}"):
+        return True
+    if fn is None:
+        return False
+    for cctx, call in _handler_calls(index, ctx, fn):
+        if _MODEL_METHOD.match(call.method) and "." in call.qualname:
+            return True
+        if cctx.effective(call).split(".", 1)[0] in _MODEL_ROOTS:
+            return True
+    return route.framework in ("bentoml", "ray_serve", "litserve", "torchserve")
+
+
+def in_own_package(facts: Facts, path: str) -> bool:
+    return _in_own_package(path, _own_roots(facts))
+
+
 def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
     job_queue: bool | None = None  # computed once, when a handler first pushes to a list
     for route in routes:
@@ -839,11 +872,7 @@ def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> 
         if fn is None:
             continue
         calls = list(_handler_calls(index, ctx, fn))
-        label = f"{route.path} {fn.name}"
-        predicts = (route.framework in ("bentoml", "ray_serve", "litserve", "torchserve")
-                    or (set(route.methods) & _WRITE_METHODS and _PREDICTION_ROUTE.search(label))
-                    or any(_MODEL_METHOD.match(c.method) and "." in c.qualname for _, c in calls))
-        if not predicts:
+        if not _predicts(route, fn, calls):
             continue
         for cctx, call in calls:
             if job_queue is None and call.method in ("lpush", "rpush"):

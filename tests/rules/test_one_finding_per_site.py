@@ -49,3 +49,14 @@ def test_dataset_pushed_to_the_hub_is_no_ungated_model_push(tmp_path: Path) -> N
     assert _findings(tmp_path, "TST003") == []
     (tmp_path / "train.py").write_text(train.format(push="    model.push_to_hub('org/model')"))
     assert [(path, line) for path, line, _ in _findings(tmp_path, "TST003")] == [("train.py", 12)]
+
+
+def test_drift_metrics_of_one_report_are_one_finding(tmp_path: Path) -> None:
+    """A Report listing several drift metrics with default thresholds is one thing to fix, not one per metric."""
+    from ..conftest import FIXTURES, materialize
+
+    repo = materialize(FIXTURES / "rules" / "MON006" / "positive", tmp_path / "repo")
+    (repo / "expected.txt").unlink()
+    found = _findings(repo, "MON006")
+    assert [(path, line) for path, line, _ in found] == [("monitoring/drift_report.py", 11),
+                                                         ("monitoring/drift_report.py", 19)]

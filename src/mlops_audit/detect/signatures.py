@@ -206,6 +206,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("wandb.run.link_model", "model_registry", "wandb"),
     ("wandb.*link_artifact", "model_registry", "wandb"),  # run = wandb.init(); run.link_artifact(art, "registry/x")
     ("wandb.*link_model", "model_registry", "wandb"),
+    ("comet_ml.*Experiment.register_model", "model_registry", "comet"),  # Comet Model Registry
+    ("comet_ml.API.*model_registry*", "model_registry", "comet"),
     ("wandb.link_model", "model_registry", "wandb"),
     ("sagemaker.model.Model.register", "model_registry", "sagemaker"),
     ("sagemaker.workflow.step_collections.RegisterModel", "model_registry", "sagemaker"),

@@ -626,6 +626,7 @@ def drift_check_without_threshold(ctx: RuleContext) -> Iterator[Hit]:
     if any("threshold" in d for d in ctx.config.contracts.drift):
         return
     tokens: dict[str, set[str]] = {}
+    reported: set[tuple[str, str]] = set()  # one finding per function: a Report lists many drift metrics
     calls = sorted(call_index(ctx).root("evidently", "scipy"), key=lambda item: (item[0].py.path, item[1].line))
     for c, call in calls:
         py = c.py
@@ -640,6 +641,9 @@ def drift_check_without_threshold(ctx: RuleContext) -> Iterator[Hit]:
             if tokens[py.path] & _DRIFT_RESULT_KEYS or any(
                     imp.module.startswith(("evidently.test", "evidently.tests")) for imp in py.imports):
                 continue
+            if (py.path, call.scope) in reported:
+                continue
+            reported.add((py.path, call.scope))
             yield Hit(py.path, call.line,
                       f"{py.path}:{call.line} {name.rsplit('.', 1)[-1]} runs with default thresholds and no code "
                       f"reads its drift verdict: the report is produced but never decides anything",

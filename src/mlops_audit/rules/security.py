@@ -308,7 +308,7 @@ def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
     for fc in all_code_units(ctx):
         anchored: set[int] = set()
         for call in fc.calls_by_keyword.get(_TRC, ()):
-            source = _trc_source(call, defaults)
+            source = _trc_source(call, defaults, fc)
             if source is None:
                 continue
             holder = _kwargs_holder(fc, call)
@@ -323,7 +323,7 @@ def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
             target = holder or "keyword arguments"
             consumer = _kwargs_consumer(fc, call, holder) if holder else None
             if consumer is not None:
-                if id(consumer) in anchored or _trc_source(consumer, defaults):
+                if id(consumer) in anchored or _trc_source(consumer, defaults, fc):
                     continue  # already reported through another dictionary, or through its own keyword
                 anchored.add(id(consumer))
                 note = _pin_note(consumer, call)
@@ -346,14 +346,50 @@ def trust_remote_code(ctx: RuleContext) -> Iterator[Hit]:
                           f"model or dataset repository.")
 
 
-def _trc_source(call: Call, defaults: list[str]) -> str | None:
-    """How a call's trust_remote_code keyword turns remote code on, or None when it does not."""
+def _trc_source(call: Call, defaults: list[str], fc: Any = None) -> str | None:
+    """How a call's trust_remote_code keyword turns remote code on, or None when it does not. A value passed
+    through from an opt-in switch that is off by default (a parameter defaulting to False, a ``store_true``
+    or ``typer.Option(False)`` flag of this file) is the caller's choice, not the configuration elsewhere."""
     value = call.kw(_TRC)
     if value is True:
         return "trust_remote_code=True"
     if isinstance(value, (Ref, Expr)) and defaults and _TRC in _names_of(value):
+        if fc is not None and _off_by_default(fc, call, value):
+            return None
         return f"trust_remote_code from configuration that enables it ({', '.join(defaults[:2])})"
     return None
+
+
+def _field_default(fc: Any, cls: str) -> Any:
+    """The literal default of a class's ``trust_remote_code`` field in this file (``= False``,
+    ``field(default=False)``), or None."""
+    for a in fc.py.assigns:
+        if a.target == _TRC and a.scope == cls:
+            if isinstance(a.value, bool):
+                return a.value
+            if isinstance(a.value, Expr) and a.value.callee.endswith("field"):
+                return next((c.kw("default") for c in fc.py.calls if c.line == a.line and c.has_kw("default")),
+                            None)
+    return None
+
+
+def _off_by_default(fc: Any, call: Call, value: Any) -> bool:
+    name = value.qualname if isinstance(value, Ref) else None
+    fn = fc.functions.get(call.scope)
+    if fn is not None and name is not None:
+        head, _, attr = name.rpartition(".")
+        for p in fn.params:
+            if p.name == name and p.has_default:
+                default = p.default
+                if default is False or (isinstance(default, Expr) and default.literal is False):
+                    return True  # def convert(..., trust_remote_code=False) / typer.Option(False, ...)
+            if attr == _TRC and p.name == head and p.annotation:
+                if _field_default(fc, p.annotation.rsplit(".", 1)[-1]) is False:
+                    return True  # def load(args: ModelArgs): ... args.trust_remote_code, a field defaulting to False
+    for c in fc.calls_by_method.get("add_argument", ()):
+        if c.args and isinstance(c.args[0], str) and c.args[0].lstrip("-").replace("-", "_") == _TRC:
+            return c.kw("default") is not True  # store_true or default False: an opt-in command-line flag
+    return False
 
 
 def _where(fc: Any, call: Call) -> str:

@@ -55,6 +55,11 @@ class FileContext:
         return types
 
     @cached_property
+    def import_roots(self) -> frozenset[str]:
+        """First segments of the modules this file imports (``numpy`` for ``import numpy as np``)."""
+        return frozenset(imp.module.split(".", 1)[0] for imp in self.py.imports)
+
+    @cached_property
     def guarded_modules(self) -> frozenset[str]:
         """Top-level modules this file imports only inside ``try/except ImportError``."""
         guarded: set[str] = set()
@@ -225,6 +230,33 @@ def _module_names(path: str) -> list[str]:
     return names
 
 
+# methods that return the object itself: model = Net(cfg).to(device) is still a Net
+_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "eval", "train", "half", "float", "double", "bfloat16",
+                           "requires_grad_", "share_memory", "to_empty"})
+
+
+def _constructed_class(vtype: str) -> str:
+    """``pkg.Net.to`` / ``pkg.Net().to`` (from ``Net(cfg).to(device)``) -> ``pkg.Net``; other types unchanged."""
+    vtype = vtype.replace("()", "")
+    head, _, last = vtype.rpartition(".")
+    while head and last in _RETURNS_SELF:
+        vtype = head
+        head, _, last = vtype.rpartition(".")
+    return vtype
+
+
+# method names too common to resolve by name alone: library objects share them with repository classes
+_COMMON_METHODS = frozenset("""
+forward step train eval fit predict predict_proba run update save load get set cuda cpu append extend items keys
+values close open read write start stop build setup reset info debug warning error format copy apply call process
+transform main init parameters state_dict load_state_dict zero_grad backward generate encode decode compute
+evaluate test validate remove clear sort join split strip replace send recv post patch head options connect
+execute commit flush wait result done cancel submit filter reduce mean item tolist numpy view reshape invoke
+ainvoke stream score fit_transform partial_fit inference infer embed query search upload download delete create
+render show plot dump dumps loads print add_argument parse_args register configure initialize prepare finish
+log_metric log_metrics log_param log_params log_artifact log_model""".split())
+
+
 @dataclass
 class RepoIndex:
     """All code units of the target with their contexts, and a module-name index for call following."""
@@ -281,19 +313,20 @@ class RepoIndex:
             fn = ctx.functions.get(f"{cls}.{method}")
             return (ctx, fn) if fn else None
         if head in ctx.var_types:  # instance of a local class: obj = Model(); obj.predict()
-            cls = ctx.var_types[head].rsplit(".", 1)[-1]
+            vtype = _constructed_class(ctx.var_types[head])
+            cls = vtype.rsplit(".", 1)[-1]
             fn = ctx.functions.get(f"{cls}.{method}")
             if fn:
                 return ctx, fn
             # instance of an imported repository class: store = pkg.db.Store(); store.save() -> pkg/db.py Store.save
-            name = f"{ctx.var_types[head]}.{method}"
+            name = f"{vtype}.{method}"
         # imported repository module: pkg.utils.load_model -> (pkg/utils.py, load_model)
         qual = normalize_qualname(name)
         if qual.startswith("."):
             qual = absolute_module(ctx.py.path, qual)
         parts = qual.split(".")
         if parts[0] not in self.module_roots:
-            return None
+            return self._unique_method(ctx, parts[0], method)
         for cut in range(len(parts) - 1, 0, -1):
             path = self.modules.get(".".join(parts[:cut]))
             if path is None:
@@ -304,7 +337,33 @@ class RepoIndex:
                 return None
             fn = other.functions.get(rest)
             return (other, fn) if fn else None
-        return None
+        return self._unique_method(ctx, parts[0], method)
+
+    @cached_property
+    def methods_by_name(self) -> dict[str, list[tuple[str, Function]]]:
+        """Method name -> every (file, method) of a repository class with that name (tests excluded)."""
+        out: dict[str, list[tuple[str, Function]]] = {}
+        for path, ctx in self.contexts.items():
+            if ctx.py.is_test:
+                continue
+            for fn in ctx.py.functions:
+                if fn.class_name:
+                    out.setdefault(fn.name, []).append((path, fn))
+        return out
+
+    def _unique_method(self, ctx: FileContext, root: str, method: str) -> tuple[FileContext, Function] | None:
+        """``model.forward_backward(x)`` on a receiver of unknown type (a parameter, ``self.model``): the one
+        repository method of that name, when exactly one class defines it and the name is distinctive. Library
+        objects (a root the file imports) and everyday names (``step``, ``forward``, ``save``) are not guessed."""
+        if method in _COMMON_METHODS or method.startswith("__") or len(method) < 4:
+            return None
+        if root in ctx.import_roots and root not in self.module_roots:
+            return None
+        found = self.methods_by_name.get(method)
+        if not found or len(found) != 1:
+            return None
+        path, fn = found[0]
+        return self.contexts[path], fn
 
     def reachable_calls(self, ctx: FileContext, function: Function, depth: int = 2
                         ) -> Iterator[tuple[FileContext, Call, tuple[str, ...]]]:

@@ -97,3 +97,22 @@ def test_fit_of_a_class_of_the_file_trains_only_when_it_learns(tmp_path: Path, i
     (tmp_path / "retrieval.py").write_text(_OWN_FIT.format(imports=imports, fit_body=fit_body), encoding="utf-8")
     present = audit(tmp_path, AuditConfig(use_cache=False)).inventory.lifecycle.present
     assert ("training" in present) is trains
+
+
+def test_training_loop_behind_a_method_of_a_class_from_another_module(tmp_path: Path) -> None:
+    """``model = Arch().to(device)`` handed to ``do_train(model)``: ``model.forward_backward(x)`` is the one
+    repository method of that name, so the script is a training entry point (REP002 anchors on it)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "arch.py").write_text(
+        "import torch\n\n\nclass Arch(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.lin = torch.nn.Linear(2, 2)\n\n    def forward_backward(self, x):\n"
+        "        loss = self.lin(x).sum()\n        loss.backward()\n        return loss\n")
+    (pkg / "train.py").write_text(
+        "import torch\n\nfrom pkg.arch import Arch\n\n\ndef do_train(model):\n"
+        "    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n    for _ in range(3):\n"
+        "        model.forward_backward(torch.randn(4, 2))\n        opt.step()\n\n\ndef main():\n"
+        "    do_train(Arch().to(torch.device('cpu')))\n\n\nif __name__ == '__main__':\n    main()\n")
+    report = audit(tmp_path, AuditConfig(use_cache=False, select=("REP002",)))
+    assert [f.location.path for f in report.findings] == ["pkg/train.py"]

@@ -75,6 +75,7 @@ class Import:
     line: int
     guarded: bool = False   # inside try/except ImportError: an optional integration
     in_function: bool = False
+    cell: int | None = None  # notebooks: the code cell (``line`` counts within it)
 
     @property
     def qualname(self) -> str:

@@ -86,3 +86,16 @@ def test_the_same_files_outside_tests_count(tmp_path: Path) -> None:
     assert _summary(caps["experiment_tracking"]) == (False, True, ["mlflow"], [("mlflow_project/conda.yaml", 8)])
     assert _summary(caps["containerized"]) == (True, False, ["docker_compose"], [("docker-compose.yml", 1)])
     assert _summary(caps["lock_file"]) == (True, False, ["poetry"], [("poetry.lock", 1)])
+
+
+def test_framework_evidence_from_a_notebook_names_its_cell(tmp_path) -> None:
+    """Lines in notebooks count within a cell, so framework evidence must carry the cell (here cell 2, line 2)."""
+    from mlops_audit import audit
+    from mlops_audit.config import AuditConfig
+
+    from ..conftest import FIXTURES, materialize
+
+    repo = materialize(FIXTURES / "capabilities" / "experiment_tracking" / "positive_notebook", tmp_path / "repo")
+    report = audit(repo, AuditConfig(use_cache=False))
+    sklearn = next(f for f in report.inventory.frameworks if f.name == "sklearn")
+    assert [(e.path, e.cell, e.line) for e in sklearn.evidence] == [("notebooks/experiment.ipynb", 2, 2)]

@@ -286,7 +286,7 @@ class PyCollector(ast.NodeVisitor):
             target = alias.name if alias.asname else alias.name.split(".")[0]
             self.aliases[local] = target
             self.imports.append(Import(alias.name, None, local, self.line(node),
-                                       self.guard_depth > 0, self.func_depth > 0))
+                                       self.guard_depth > 0, self.func_depth > 0, self.cell))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
@@ -300,7 +300,7 @@ class PyCollector(ast.NodeVisitor):
             self.aliases[local] = (module + alias.name if module.endswith(".") else f"{module}.{alias.name}") \
                 if module else alias.name
             self.imports.append(Import(module, alias.name, local, self.line(node),
-                                       self.guard_depth > 0, self.func_depth > 0))
+                                       self.guard_depth > 0, self.func_depth > 0, self.cell))
 
     def visit_Try(self, node: ast.Try) -> None:
         guarded = any(_is_import_error_handler(h) for h in node.handlers)

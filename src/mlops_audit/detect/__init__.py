@@ -171,7 +171,7 @@ def _frameworks(facts: Facts, index: RepoIndex, declared: dict[str, tuple[str, i
             if fw and not imp.guarded:
                 ev = found.setdefault(fw, [])
                 if len(ev) < 3 and not any(e.path == ctx.py.path for e in ev):
-                    ev.append(EvidenceModel(path=ctx.py.path, line=imp.line, detail=imp.qualname))
+                    ev.append(EvidenceModel(path=ctx.py.path, line=imp.line, detail=imp.qualname, cell=imp.cell))
     out = []
     for fw in sorted(found):
         spec = None

@@ -295,3 +295,23 @@ def test_graceful_shutdown_message_names_the_draining_server(tmp_path: Path) -> 
     report = audit(root, AuditConfig(use_cache=False, select=("SRV004",)))
     [finding] = report.findings
     assert "gunicorn stops accepting and drains requests" in finding.message
+
+
+def test_model_server_tried_out_in_a_notebook_does_not_excuse_the_app(tmp_path: Path) -> None:
+    """A tutorial cell running tensorflow_model_server is no managed front for the FastAPI app: SRV002 stays."""
+    import json
+
+    (tmp_path / "requirements.txt").write_text("fastapi==0.111.0\ntensorflow==2.16.1\n")
+    (tmp_path / "app.py").write_text(
+        "import tensorflow as tf\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+        "model = tf.keras.models.load_model('model')\n\n\n@app.post('/predict')\n"
+        "def predict(rows: list[list[float]]):\n    return {'y': model.predict(rows).tolist()}\n")
+    nb = {"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+                     "source": ["!nohup tensorflow_model_server --rest_api_port=8501 --model_name=m "
+                                "--model_base_path=/tmp/m &\n"]}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "try_tf_serving.ipynb").write_text(json.dumps(nb))
+    report = audit(tmp_path, AuditConfig(use_cache=False, select=("SRV002",)))
+    assert "tf_serving" in report.inventory.capabilities["serving"].tools
+    assert [(f.rule, f.location.path) for f in report.findings] == [("SRV002", "app.py")]

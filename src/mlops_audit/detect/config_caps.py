@@ -55,6 +55,30 @@ _DEPLOY_COMMANDS = (
 )
 
 
+# Commands that start a model server (a notebook's ``!``/``%%bash`` line, a container's CMD or ENTRYPOINT).
+_SERVER_COMMANDS = (
+    ("tf_serving", lazy(r"(^|[\s/])tensorflow_model_server(\s|$)")),
+    ("mlflow_serve", lazy(r"(^|\s)mlflow\s+models\s+serve\b")),
+    ("torchserve", lazy(r"(^|[\s/])torchserve\s+--start\b")),
+    ("bentoml", lazy(r"(^|\s)bentoml\s+serve\b")),
+    ("triton", lazy(r"(^|[\s/])tritonserver\s")),
+    ("vllm", lazy(r"(^|\s)vllm\s+serve\b|-m\s+vllm\.entrypoints\.")),
+    ("tgi", lazy(r"(^|[\s/])text-generation-launcher\s")),
+)
+_DOCKER_RUN = lazy(r"(^|\s)docker\s+run\s")
+
+
+def server_command(command: str) -> str | None:
+    """The model server a shell command starts (``tensorflow_model_server --rest_api_port=8501 ...``,
+    ``docker run ... tensorflow/serving``, ``mlflow models serve -m ...``), or None."""
+    for tool, pattern in _SERVER_COMMANDS:
+        if pattern.search(command):
+            return tool
+    if _DOCKER_RUN.search(command):
+        return next((tool for tool in map(serving_image, command.split()) if tool), None)
+    return None
+
+
 def serving_image(image: str) -> str | None:
     """The model server an image reference runs (``tensorflow/serving:2.14`` -> tf_serving), or None."""
     ref = image.strip().lower()
@@ -135,6 +159,17 @@ def detect_configs(facts: Facts, ev: Evidence) -> None:
         for ins in df.instructions:
             if ins.instruction == "HEALTHCHECK" and "NONE" not in ins.value.upper():
                 ev.add("health_endpoint", "", df.path, ins.line, "HEALTHCHECK")
+            if ins.instruction in ("CMD", "ENTRYPOINT"):
+                tool = server_command(ins.value.replace('"', " ").replace(",", " "))
+                if tool:
+                    ev.add("serving", tool, df.path, ins.line, f"{ins.instruction} starts {tool}")
+    for nb in facts.notebooks:
+        if nb.code.is_test:
+            continue
+        for cell, line, text in nb.magics:
+            tool = server_command(text.lstrip("!%").strip())
+            if tool:
+                ev.add("serving", tool, nb.path, line, f"{text.strip()[:60]}", cell)
     for pattern in facts.git.lfs_patterns:
         if re.search(r"(?i)\.(csv|tsv|parquet|jsonl|json|feather|arrow|npy|npz|h5|hdf5|zip|tar|gz|xml|txt|avro)\b|data",
                      pattern):

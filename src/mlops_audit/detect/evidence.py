@@ -51,6 +51,7 @@ class _Cap:
     tools: dict[str, None] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
     declared: dict[str, Hit] = field(default_factory=dict)
+    tool_paths: dict[str, set[str]] = field(default_factory=dict)  # tool -> files that gave it
 
 
 class Evidence:
@@ -74,6 +75,7 @@ class Evidence:
         cap = self.caps.setdefault(capability, _Cap())
         if tool:
             cap.tools.setdefault(tool, None)
+            cap.tool_paths.setdefault(tool, set()).add(path)
         cap.hits.append(Hit(path, line, detail, cell))
 
     def declare(self, capability: str, tool: str, path: str, line: int | None, detail: str) -> None:
@@ -88,6 +90,11 @@ class Evidence:
     def tools(self, capability: str) -> list[str]:
         cap = self.caps.get(capability)
         return list(cap.tools) if cap else []
+
+    def tool_files(self, capability: str, tool: str) -> set[str]:
+        """The files whose evidence named ``tool`` for ``capability``."""
+        cap = self.caps.get(capability)
+        return set(cap.tool_paths.get(tool, ())) if cap else set()
 
     def hits(self, capability: str) -> list[Hit]:
         """Deduplicated, sorted evidence, at most MAX_EVIDENCE, spread over distinct files first."""

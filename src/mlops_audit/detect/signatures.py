@@ -291,8 +291,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("sagemaker.*.deploy", "serving", "sagemaker"),
     ("sagemaker.model.Model.deploy", "serving", "sagemaker"),
     # Vertex AI online prediction: a model deployed to an endpoint
-    ("google.cloud.aiplatform.Model.deploy", "serving", "vertex"),
-    ("google.cloud.aiplatform.Endpoint.deploy", "serving", "vertex"),
+    # (also on what a factory returns: Endpoint.create(...).deploy, Model.upload(...).deploy)
+    ("google.cloud.aiplatform.*.deploy", "serving", "vertex"),
     # Azure ML online deployments (SDK v1 webservices, SDK v2 managed/Kubernetes online endpoints)
     ("azureml.core*.Model.deploy", "serving", "azureml"),
     ("azureml.core*.InferenceConfig", "serving", "azureml"),
@@ -634,6 +634,7 @@ KWARGS: tuple[tuple[str, str, object, str, str], ...] = (
     ("zenml.pipeline", "model", "*", "model_registry", "zenml"),
     ("zenml.step", "experiment_tracker", "*", "experiment_tracking", "zenml"),
     ("ray.serve.deployment", "autoscaling_config", "*", "autoscaling", "ray_serve"),
+    ("google.cloud.aiplatform.*.deploy", "max_replica_count", "*", "autoscaling", "vertex"),
     ("transformers.TrainingArguments", "push_to_hub", True, "model_registry", "huggingface_hub"),
     ("transformers.Seq2SeqTrainingArguments", "push_to_hub", True, "model_registry", "huggingface_hub"),
     ("trl.*Config", "push_to_hub", True, "model_registry", "huggingface_hub"),

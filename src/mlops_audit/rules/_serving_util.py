@@ -33,6 +33,8 @@ __all__ = [
 # Serving stacks that expose health, metrics and shutdown handling themselves.
 MANAGED_SERVING = frozenset({"bentoml", "ray_serve", "torchserve", "triton", "tf_serving", "kserve", "seldon",
                              "litserve", "mlflow_serve", "tgi", "vllm", "sagemaker"})
+# model servers a shell command starts (a notebook's !tensorflow_model_server is a local try-out)
+_PROCESS_SERVERS = frozenset({"tf_serving", "mlflow_serve", "torchserve", "triton", "vllm", "tgi"})
 HTTP_FRAMEWORKS = frozenset({"fastapi", "flask", "starlette", "quart", "sanic", "aiohttp", "litestar"})
 
 # --- model loading --------------------------------------------------------------------------
@@ -375,7 +377,14 @@ def serving_view(ctx: RuleContext) -> ServingView:
         det = ctx.detection
         routes = [r for r in det.routes if not det.index.contexts[r.file].py.is_test]
         tools = set(det.tools("serving"))
-        managed = sorted(tools & MANAGED_SERVING)
+        # a model server started only from a notebook (a tutorial's !tensorflow_model_server) does not front
+        # the project's web app: it must not excuse that app's missing health, metrics or shutdown
+        def fronts_project(tool: str) -> bool:
+            if tool not in _PROCESS_SERVERS:
+                return True  # a cloud endpoint deployed from a notebook (SageMaker, Vertex) does front the app
+            files = det.evidence.tool_files("serving", tool) if det.evidence is not None else set()
+            return not files or any(not p.endswith(".ipynb") for p in files)
+        managed = sorted(t for t in tools & MANAGED_SERVING if fronts_project(t))
         for py in ctx.facts.code_units():
             for fn in py.functions:
                 if any(d.qualname.startswith("ray.serve.ingress") for d in fn.decorators):

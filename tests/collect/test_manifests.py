@@ -534,3 +534,10 @@ def test_conda_environment_under_another_name_is_a_manifest(tmp_path: Path) -> N
     assert [(m.path, m.kind) for m in facts.manifests] == [("env/gpu.yml", "conda")]
     assert _summary(facts.manifests[0]) == [
         ("pytorch", "=2.3.1", True, 5, "main"), ("mlflow", "==2.14.1", True, 7, "main")]
+
+
+def test_editable_local_directory_without_dot_slash_is_no_error() -> None:
+    """``-e libs/featurizer`` installs a directory of the repository: pip accepts it, so must we."""
+    m = _parse("serving/requirements.txt", "fastapi==0.111.0\n-e libs/featurizer\n-e .\n")
+    assert m.error in (None, "")
+    assert _summary(m) == [("fastapi", "==0.111.0", True, 1, "main")]

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 __all__ = ["config_candidate", "parse_config", "targets_in"]
 
 _YAML_EXT = (".yml", ".yaml")
-_SKIP_DIRS = frozenset((".vscode", ".idea", "node_modules", ".git"))
+_SKIP_DIRS = frozenset((".vscode", ".idea", "node_modules", ".git", ".claude", ".cursor"))  # editor/assistant
 _SKIP_YAML = frozenset(("pnpm-lock.yaml", "conda-lock.yml", "conda-lock.yaml"))
 _SKIP_JSON = frozenset(("package.json", "package-lock.json", "composer.json", "jsconfig.json", ".eslintrc.json",
                         "tokenizer.json", "vocab.json", "lerna.json", "bower.json", "npm-shrinkwrap.json",

@@ -268,6 +268,8 @@ def _req_entry(text: str, line: int, base: str, group: str) -> tuple[Requirement
     body = m.group(1).strip() if m else text
     if body.startswith("-"):
         return None, None
+    if m and "/" in body and "://" not in body and "@" not in body and not body.startswith((".", "/")):
+        body = "./" + body  # -e libs/my_pkg: a local directory, not a requirement name
     spec, *options = re.split(r"\s+(?=--[a-z])", body)
     hashes = any(o.startswith("--hash") for o in options)
     return _from_pep508(spec.strip(), line, group, editable=bool(m), hashes=hashes), None

@@ -153,6 +153,9 @@ def _skip_call(capability: str, tool: str, call: Call, name: str, ctx: FileConte
         return isinstance(metric, str) and not (_LATENCY_WORDS.search(metric) and not _SIZE_WORDS.search(metric))
     if capability == "mixed_precision" and call.kw("enabled") is False:
         return True  # autocast(enabled=False) turns reduced precision off for a block
+    if capability == "mixed_precision" and isinstance(call.kw("dtype"), Ref) and \
+            call.kw("dtype").qualname in ("torch.float", "torch.float32"):
+        return True  # autocast(dtype=torch.float32): full precision
     if capability == "llm_usage" and _LLM_DATA_TYPE.search(name):
         return True  # ChatMessage(...), ChatResponse, llms.base.LLM: message and type classes, not model calls
     if capability == "seeds_fixed":
@@ -361,6 +364,16 @@ def _middleware_classes(ctx: FileContext) -> list[tuple[Call, str]]:
     return out
 
 
+def _partial_targets(ctx: FileContext) -> list[tuple[Call, str]]:
+    """``functools.partial(FSDP, sharding_strategy=...)``: the class or function a partial wraps is used as a
+    call of it would be (the keywords given to the partial are the call's)."""
+    out = []
+    for call in ctx.calls_by_method.get("partial", ()):
+        if call.args and isinstance(call.args[0], Ref) and ctx.effective(call) in ("functools.partial", "partial"):
+            out.append((call, call.args[0].qualname))
+    return out
+
+
 def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: set[str] | None = None,
             used_names: set[str] | None = None) -> None:
     scope = core if isinstance(core, _Scope) else _Scope(core, optional or set(), used_names)
@@ -371,7 +384,7 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
     in_package = _in_own_package(py.path, scope.own_roots)
     hooks: dict[str, bool] | None = None
     own = scope.own_roots
-    for call, name in chain(zip(py.calls, ctx.call_names), _middleware_classes(ctx)):
+    for call, name in chain(zip(py.calls, ctx.call_names), _middleware_classes(ctx), _partial_targets(ctx)):
         rows = _ROWS.get(name)
         if rows is None:
             rows = _ROWS[name] = (CALL_INDEX.match(name), _KW_INDEX.match(name))

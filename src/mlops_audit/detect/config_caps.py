@@ -347,9 +347,13 @@ def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
             if path and path[-1] in ("livenessProbe", "readinessProbe", "startupProbe"):
                 ev.add("health_endpoint", "", doc.path, doc.lines.get(path, doc.line), str(path[-1]))
     if kind == "Service" and "serving.knative.dev" in api:
-        for path, _ in _walk(data):
+        for path, value in _walk(data):
             if path and isinstance(path[-1], str) and path[-1].startswith("autoscaling.knative.dev"):
                 ev.add("autoscaling", "knative", doc.path, doc.lines.get(path, doc.line), path[-1])
+            if path and path[-1] == "traffic" and isinstance(value, list) and sum(
+                    1 for t in value if isinstance(t, dict) and "percent" in t) >= 2:
+                ev.add("traffic_splitting", "knative", doc.path, doc.lines.get(path, doc.line),
+                       "traffic split between revisions")
     if kind == "Ingress":
         for path, value in _walk(data):
             if path and isinstance(path[-1], str) and path[-1].endswith("canary-weight"):

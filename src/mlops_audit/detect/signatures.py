@@ -304,6 +304,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("tornado.web.Application", "serving", "tornado"),
     ("aiohttp.web.Application", "serving", "aiohttp"),
     ("sanic.Sanic", "serving", "sanic"),
+    ("kserve.ModelServer", "serving", "kserve"),
     ("connexion.App", "serving", "connexion"),  # routes come from its OpenAPI document (serving._openapi_routes)
     ("connexion.FlaskApp", "serving", "connexion"),
     ("connexion.AsyncApp", "serving", "connexion"),
@@ -509,6 +510,7 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("composer.utils.dist.initialize_dist", "distributed_training", "ddp"),
     ("torch.distributed.fsdp.FullyShardedDataParallel", "distributed_training", "fsdp"),
     ("torch.distributed.fsdp.fully_shard", "distributed_training", "fsdp"),
+    ("torch.distributed.fsdp.FullyShardedDataParallel.*", "distributed_training", "fsdp"),  # FSDP.state_dict_type
     ("torch.distributed._composable.fsdp.fully_shard", "distributed_training", "fsdp"),
     ("deepspeed.initialize", "distributed_training", "deepspeed"),
     ("horovod.*.init", "distributed_training", "horovod"),
@@ -526,6 +528,8 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("torch.autocast", "mixed_precision", "pytorch_amp"),
     ("torch.cuda.amp.GradScaler", "mixed_precision", "pytorch_amp"),
     ("torch.amp.GradScaler", "mixed_precision", "pytorch_amp"),
+    ("torch.distributed.fsdp.sharded_grad_scaler.ShardedGradScaler", "mixed_precision", "pytorch_amp"),
+    ("torch.distributed.fsdp.MixedPrecision", "mixed_precision", "pytorch_amp"),
     ("tensorflow.keras.mixed_precision.set_global_policy", "mixed_precision", "keras"),
     ("keras.mixed_precision.set_global_policy", "mixed_precision", "keras"),
     ("tensorflow.keras.mixed_precision.experimental.set_policy", "mixed_precision", "keras"),
@@ -578,6 +582,7 @@ BASES: tuple[tuple[str, str, str], ...] = (
     ("ts.torch_handler.base_handler.BaseHandler", "serving", "torchserve"),
     ("ts.torch_handler.*", "serving", "torchserve"),
     ("litserve.LitAPI", "serving", "litserve"),
+    ("kserve.Model", "serving", "kserve"),  # a KServe custom predictor, run by kserve.ModelServer
     ("bentoml.Runnable", "serving", "bentoml"),
     ("pandera*.DataFrameModel", "data_validation", "pandera"),
     ("pandera*.SchemaModel", "data_validation", "pandera"),

@@ -124,3 +124,16 @@ def test_partial_seeding_message_names_both_sides(tmp_path: Path) -> None:
     (finding,) = _scan(tmp_path, files, "REP001")
     assert finding.location.line == 4
     assert "Python random" in finding.message and "PyTorch" in finding.message
+
+
+def test_rep005_message_when_no_manifest_declares_dependencies(tmp_path) -> None:
+    """A setup.py that only builds a CUDA extension declares no dependency: the message must not say manifests
+    describe the environment."""
+    from mlops_audit import audit
+    from mlops_audit.config import AuditConfig
+
+    (tmp_path / "setup.py").write_text("from setuptools import setup\n\nsetup(name='kernels', ext_modules=[])\n")
+    (tmp_path / "train.py").write_text("import torch\n\n\ndef main(model, x):\n    loss = model(x).sum()\n"
+                                       "    loss.backward()\n\n\nif __name__ == '__main__':\n    main(None, None)\n")
+    [finding] = audit(tmp_path, AuditConfig(use_cache=False, select=("REP005",))).findings
+    assert "no dependency manifest declares it" in finding.message

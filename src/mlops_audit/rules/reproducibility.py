@@ -273,7 +273,7 @@ def no_environment_spec(ctx: RuleContext) -> Iterator[Hit]:
     for fc in ctx.detection.index.contexts.values():
         if any(c.qualname.endswith("DockerSettings") for c in fc.py.calls):
             return
-    has_manifest = bool(facts.manifests)
+    has_manifest = any(m.requirements for m in facts.manifests)  # a setup.py building an extension declares none
     what = "only dependency manifests describe it" if has_manifest else "no dependency manifest declares it"
     yield Hit(None, key="no-environment-spec",
               message=f"The environment cannot be rebuilt: {what}, and there is no Dockerfile, compose file, conda "

@@ -55,9 +55,13 @@ def _finding(rule: Rule, hit: Hit, ctx: RuleContext, occurrence: int) -> Finding
     location = None
     if hit.path is not None:
         location = Location(path=hit.path, line=hit.line, end_line=hit.end_line or hit.line, cell=hit.cell)
+    message = hit.message or meta.title
+    if hit.cell and hit.path and hit.line:
+        # lines in notebooks count within a cell: "nb.ipynb:6" would point at the JSON, so name the cell
+        message = message.replace(f"{hit.path}:{hit.line}", f"{hit.path} cell {hit.cell}, line {hit.line}")
     return Finding(
         rule=meta.id, name=meta.name, concept=meta.concept, severity=severity, area=meta.area, title=meta.title,
-        message=hit.message or meta.title, location=location, remediation=meta.remediation_for(tools),
+        message=message, location=location, remediation=meta.remediation_for(tools),
         fingerprint=fingerprint(meta.id, hit.path, hit.key or hit.message, occurrence),
     )
 

@@ -60,3 +60,21 @@ def test_drift_metrics_of_one_report_are_one_finding(tmp_path: Path) -> None:
     found = _findings(repo, "MON006")
     assert [(path, line) for path, line, _ in found] == [("monitoring/drift_report.py", 11),
                                                          ("monitoring/drift_report.py", 19)]
+
+
+def test_notebook_findings_name_the_cell_in_their_message(tmp_path: Path) -> None:
+    """A notebook line counts within its cell: the message must say which cell, not path:line."""
+    import json
+
+    cells = [["from transformers import AutoModelForSequenceClassification, Trainer\n"],
+             ["model = AutoModelForSequenceClassification.from_pretrained('bert-base-uncased')\n",
+              "trainer = Trainer(model=model)\n", "trainer.train()\n"],
+             ["model.push_to_hub('org/model')\n"]]
+    nb = {"cells": [{"cell_type": "code", "execution_count": i, "metadata": {}, "outputs": [], "source": src}
+                    for i, src in enumerate(cells, 1)],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "finetune.ipynb").write_text(json.dumps(nb))
+    [(path, line, message)] = _findings(tmp_path, "TST003")
+    assert (path, line) == ("finetune.ipynb", 1)
+    assert message.startswith("finetune.ipynb cell 3, line 1 pushes a model")

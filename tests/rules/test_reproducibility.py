@@ -137,3 +137,12 @@ def test_rep005_message_when_no_manifest_declares_dependencies(tmp_path) -> None
                                        "    loss.backward()\n\n\nif __name__ == '__main__':\n    main(None, None)\n")
     [finding] = audit(tmp_path, AuditConfig(use_cache=False, select=("REP005",))).findings
     assert "no dependency manifest declares it" in finding.message
+
+
+def test_rep001_names_a_family_seeded_at_one_draw_but_not_another(tmp_path) -> None:
+    (tmp_path / "train.py").write_text(
+        "from sklearn.ensemble import RandomForestClassifier\nfrom sklearn.tree import DecisionTreeClassifier\n\n\n"
+        "def main(x, y):\n    RandomForestClassifier(random_state=0).fit(x, y)\n    DecisionTreeClassifier().fit(x, y)\n"
+        "\n\nif __name__ == '__main__':\n    main([[0]], [0])\n")
+    [finding] = audit(tmp_path, AuditConfig(use_cache=False, select=("REP001",))).findings
+    assert "but not scikit-learn at every draw (" in finding.message

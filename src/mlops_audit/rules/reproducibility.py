@@ -110,7 +110,9 @@ def partial_seeding(ctx: RuleContext) -> Iterator[Hit]:
         global_ = [r for r in seeding if r not in own]
         via = ", ".join(x for x in (_examples(global_, home=entry.path),
                                      _examples(own, 1, entry.path, "own")) if x)
-        missing = "; ".join(f"{FAMILY_LABEL[f]} ({_examples(st.unseeded[f], 1, entry.path, 'draw')})" for f in unseeded)
+        # a family seeded at one draw and not at another reads "not scikit-learn at every draw (...)"
+        missing = "; ".join(f"{FAMILY_LABEL[f]}{' at every draw' if f in seeded else ''} "
+                            f"({_examples(st.unseeded[f], 1, entry.path, 'draw')})" for f in unseeded)
         yield Hit(entry.path, root.line, cell=root.cell, key=f"partial-seeding:{','.join(unseeded)}",
                   message=f"{entry.path} seeds {_labels(seeded)} ({via}) but not {missing}: runs of this entry "
                           f"point cannot be repeated exactly.")

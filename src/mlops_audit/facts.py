@@ -205,6 +205,7 @@ class Compare:
     ops: tuple[str, ...]
     raises: bool = False
     cell: int | None = None
+    stops: bool = False     # the body raises, exits or returns nothing (returning a value is an answer)
 
 
 @record()

@@ -71,6 +71,7 @@ class PyCollector(ast.NodeVisitor):
         self.cell: int | None = None
         self.line_offset = 0
         self._refs: dict[str, Ref] = {}
+        self._returns: list[list[str]] = []  # names returned by each enclosing function, innermost last
 
     # -- traversal: ast.NodeVisitor's, minus its per-node string building and generators ------------
     _dispatch: dict[type, Any] = {}
@@ -371,10 +372,10 @@ class PyCollector(ast.NodeVisitor):
         self._in_class = False
         for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
             self.visit(default)
+        self._returns.append(returns)  # visit_Return adds names returned anywhere in the body (try, if, ...)
         for stmt in node.body:
-            if isinstance(stmt, ast.Return) and stmt.value is not None:
-                returns.extend(self.names_in(stmt.value)[:8])
             self.visit(stmt)
+        self._returns.pop()
         self._in_class = was_class
         self.func_depth -= 1
         self.leave_scope()
@@ -425,7 +426,7 @@ class PyCollector(ast.NodeVisitor):
             for stmt in node.orelse:
                 self.visit(stmt)
             return
-        self._compare(test, "if", _body_raises(node.body))
+        self._compare(test, "if", _body_raises(node.body), stops=_body_stops(node.body))
         if _availability_check(test):
             # `if is_wandb_available():` / `if _TORCH_AVAILABLE:` / `if TYPE_CHECKING:` guard optional imports
             self.visit(test)
@@ -446,7 +447,9 @@ class PyCollector(ast.NodeVisitor):
         self._compare(node.test, "assert", True, always=True)
         self.generic_visit(node)
 
-    def _compare(self, test: ast.expr, context: str, raises: bool, always: bool = False) -> None:
+    def _compare(self, test: ast.expr, context: str, raises: bool, always: bool = False,
+                 stops: bool | None = None) -> None:
+        stops = raises if stops is None else stops
         if test.__class__ is _Compare and all(o.__class__ in _LEAVES for o in test.comparators) \
                 and test.left.__class__ in _LEAVES:  # type: ignore[attr-defined]
             comps = [test]  # the usual `x > 0`: nothing nested to search
@@ -456,13 +459,13 @@ class PyCollector(ast.NodeVisitor):
             always = True
         if not comps and always:
             self.compares.append(Compare(self.line(test), self.scope_name, context, self.names_in(test),
-                                         (), (), raises, self.cell))
+                                         (), (), raises, self.cell, stops))
         for comp in comps[:4]:
             consts = tuple(c.value for c in [comp.left, *comp.comparators]
                            if isinstance(c, ast.Constant) and isinstance(c.value, (int, float, str)))
             ops = tuple(_OPS.get(type(o), "?") for o in comp.ops)
             self.compares.append(Compare(self.line(comp), self.scope_name, context, self.names_in(comp),
-                                         consts, ops, raises, self.cell))
+                                         consts, ops, raises, self.cell, stops))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)
@@ -532,6 +535,8 @@ class PyCollector(ast.NodeVisitor):
 
     def visit_Return(self, node: ast.Return) -> None:
         if node.value is not None:
+            if self._returns:
+                self._returns[-1].extend(self.names_in(node.value)[:8])
             sb = self._string_build(node.value)
             if sb is not None:
                 self.strings.append(StringBuild(sb[0], self.line(node), self.scope_name, self.names_in(node.value),
@@ -727,6 +732,18 @@ def _body_raises(body: list[ast.stmt]) -> bool:
             if name in ("exit", "fail", "abort"):
                 return True
         if isinstance(stmt, ast.Return):
+            return True
+    return False
+
+
+def _body_stops(body: list[ast.stmt]) -> bool:
+    """Stricter than ``_body_raises``: a raise, an exit, or a return of nothing (``return``, ``return None``,
+    ``return False``). Returning a label or a response is an answer, not a stop."""
+    for stmt in body:
+        if isinstance(stmt, ast.Return):
+            if stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value in (None, False)):
+                return True
+        elif _body_raises([stmt]):
             return True
     return False
 

@@ -52,6 +52,8 @@ _PROMOTING_METHODS = ("register_model", "transition_model_version_stage", "set_r
 # champion, or code whose place says it evaluates or promotes (not an input check or a NaN guard).
 _GATE_NAME = lazy(r"(?i)thresh|^min_|_min$|^max_|baseline|champion|challenger|production|prod_|"
                         r"required|expected|target|gate|tolerance")
+# names of a promotion verdict (is_better, passed, should_promote), not of a computed value (score, mask)
+_VERDICT_NAME = lazy(r"(?i)better|worse|pass|promot|accept|approv|(^|_)wins?($|_)|deploy|improv|beats|(^|_)ok$")
 _GATE_PLACE = lazy(r"(?i)eval|gate|promot|deploy|regist|release|validat|quality|champion|compare|check_model")
 # Calls that stop a pipeline run or process; a metric comparison right before one of them gates what follows.
 _STOP_METHODS = frozenset({"cancel", "exit", "abort", "fail", "_exit", "terminate"})
@@ -617,19 +619,25 @@ def _evaluation_gate(ctx: FileContext, ev: Evidence) -> None:
             if (cmp.scope, cmp.context[7:]) not in raising_tests:
                 if promote_scopes is None:
                     promote_scopes = _promote_scopes(ctx)
-                if cmp.scope not in promote_scopes:
+                fn = ctx.functions.get(cmp.scope)
+                # `is_better = chall_f1 > champ_f1; return is_better`: the verdict goes back to the caller
+                returned = fn is not None and cmp.context[7:] in fn.returns_names and bool(
+                    _VERDICT_NAME.search(cmp.context[7:]))
+                if cmp.scope not in promote_scopes and not returned:
                     continue
         elif cmp.context not in ("if", "assert"):
             continue
         if _ORDER_OPS.isdisjoint(cmp.ops):
             continue
+        if "len" in cmp.names:
+            continue  # len(invalid_metrics) > 0 counts items: argument checking, not a metric threshold
         if not any(METRIC_NAME.search(n) for n in cmp.names):
             continue
         if promote_scopes is None:
             promote_scopes = _promote_scopes(ctx)
         if cmp.scope in promote_scopes:
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gates promotion", cmp.cell)
-        elif (cmp.raises or cmp.context.startswith("assign:")) and _gate_like(cmp, py.path):
+        elif (cmp.stops or cmp.context.startswith("assign:")) and _gate_like(cmp, py.path):
             ev.add("evaluation_gate", "", py.path, cmp.line, "metric threshold gate", cmp.cell)
         elif cmp.context == "if" and _gate_like(cmp, py.path):
             # the branch that stops the run may be the else: `if new_mse < production_mse: ... else: run.cancel()`

@@ -490,6 +490,10 @@ class PyCollector(ast.NodeVisitor):
         if isinstance(value, (ast.Compare, ast.BoolOp)) and len(targets) == 1 and isinstance(targets[0], ast.Name):
             # passed = auc >= MIN_AUC and f1 >= MIN_F1: a comparison decided here, acted on later
             self._compare(value, f"assign:{targets[0].id}", False)
+        elif isinstance(value, ast.IfExp) and isinstance(value.test, (ast.Compare, ast.BoolOp)) and len(targets) == 1 \
+                and isinstance(targets[0], ast.Name):
+            # stage = "Production" if recall >= threshold else "Staging": the comparison picks the value
+            self._compare(value.test, f"assign:{targets[0].id}", False)
         names = []
         for t in targets:
             if isinstance(t, ast.Name):

@@ -395,8 +395,8 @@ def _tables(ctx: FileContext, ev: Evidence, core: set[str] | _Scope, optional: s
         root = name.split(".", 1)[0]
         if root in own and in_package:
             continue  # the library calling itself (lightning's code calling lightning); its examples use it
-        if root in guarded and root not in core:
-            continue
+        if root in guarded and root not in core and not py.has_main:
+            continue  # an optional integration, unless a script the project runs uses it
         if root in lazy and root in optional and in_package:
             continue  # a library's integration imported on demand; an example script importing it uses it
         matches = rows[0]

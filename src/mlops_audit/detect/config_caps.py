@@ -336,6 +336,10 @@ def _k8s(doc: ConfigDoc, ev: Evidence) -> None:
     if kind == "PrometheusRule":
         if any(path and path[-1] == "alert" for path, _ in _walk(data)):
             ev.add("alerting", "prometheus_rules", doc.path, doc.line, kind)
+    if kind in ("PipelineRun", "Pipeline") and "tekton.dev" in api and (
+            doc.path.startswith(".tekton/") or "/.tekton/" in doc.path or any(
+                "pipelinesascode" in str(k) for k in ((data.get("metadata") or {}).get("annotations") or {}))):
+        ev.add("ci", "tekton", doc.path, doc.line, f"Tekton {kind} run on repository events")
     if kind in ("Workflow", "CronWorkflow", "WorkflowTemplate") and "argoproj" in api:
         ev.add("pipeline_orchestration", "argo_workflows", doc.path, doc.line, kind)
     if kind in ("CronJob", "CronWorkflow"):

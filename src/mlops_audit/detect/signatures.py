@@ -290,6 +290,9 @@ CALLS: tuple[tuple[str, str, str], ...] = tuple([
     ("mlflow.pyfunc.serve*", "serving", "mlflow_serve"),
     ("sagemaker.*.deploy", "serving", "sagemaker"),
     ("sagemaker.model.Model.deploy", "serving", "sagemaker"),
+    ("mlflow.sagemaker.deploy", "serving", "sagemaker"),  # MLflow's SageMaker deployment (legacy and private API)
+    ("mlflow.sagemaker._deploy", "serving", "sagemaker"),
+    ("mlflow.sagemaker.SageMakerDeploymentClient.create_deployment", "serving", "sagemaker"),
     # Vertex AI online prediction: a model deployed to an endpoint
     # (also on what a factory returns: Endpoint.create(...).deploy, Model.upload(...).deploy)
     ("google.cloud.aiplatform.*.deploy", "serving", "vertex"),

@@ -73,6 +73,7 @@ def _declared_import_roots(declared: dict[str, tuple[str, int, str]]) -> set[str
     return roots
 
 
+_SERVING_SURFACE = ("health_endpoint", "input_validation", "latency_metrics", "prediction_logging")
 # Configured training that stands for training code the call scan cannot see.
 _TRAINING_CONFIGURED = ("distributed_training", "mixed_precision", "hyperparameter_search", "scheduled_retraining")
 
@@ -138,6 +139,11 @@ def detect(facts: Facts) -> Detection:
     if not training and not any(ev.present(c) for c in _TRAINING_CONFIGURED):
         _drop_training_claims(ev, index)
     _drop_library_web_apps(facts, ev, index, routes)
+    if not ev.present("serving"):
+        # these describe a serving surface: an auth API's request model or a dashboard's /health is not one
+        for cid in _SERVING_SURFACE:
+            ev.caps[cid].hits.clear()
+            ev.caps[cid].tools.clear()
     results: dict[str, CapabilityResult] = {}
     for cid, cap in caps.items():
         present = ev.present(cid)

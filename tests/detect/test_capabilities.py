@@ -9,6 +9,7 @@ repository; ``<case>`` starts with ``positive`` or ``negative`` (``positive``,
     declared_only: false     # optional
     tools: [mlflow]          # optional, exact canonical names, order-insensitive
     evidence: ["train.py:12"]  # optional, a subset of the reported "path:line"
+    source: serving/positive_x  # optional: audit that case's files (one repository, two capabilities)
 
 ``expected.yaml`` itself is not part of the audited repository. A
 ``.fixture-git`` file makes the harness commit the fixture to a fresh git
@@ -35,7 +36,7 @@ from mlops_audit.config import AuditConfig
 from ..conftest import FIXTURES, materialize
 
 CAP_FIXTURES = FIXTURES / "capabilities"
-_KEYS = {"present", "declared_only", "tools", "evidence"}
+_KEYS = {"present", "declared_only", "tools", "evidence", "source"}  # source: another case's files, reused
 
 
 def _cases() -> list[tuple[str, str]]:
@@ -70,8 +71,10 @@ def _stage(src: Path, stage: Path) -> Path:
     return stage
 
 
-def _audit_fixture(src: Path, tmp_path: Path):
-    stage = _stage(src, tmp_path / "stage")
+def _audit_fixture(src: Path, tmp_path: Path, source: str | None = None):
+    """Audit a fixture; ``source`` ("capability/case") audits that case's files instead (one repository can be
+    the positive case of one capability and the negative case of another)."""
+    stage = _stage(CAP_FIXTURES / source if source else src, tmp_path / "stage")
     repo = materialize(stage, tmp_path / "repo")
     return audit(repo, AuditConfig(use_cache=False))
 
@@ -100,7 +103,7 @@ def test_fixture_names_match_expectations() -> None:
 def test_capability_fixture(capability: str, case: str, tmp_path: Path) -> None:
     src = CAP_FIXTURES / capability / case
     expected = _expected(src)
-    report = _audit_fixture(src, tmp_path)
+    report = _audit_fixture(src, tmp_path, expected.get("source"))
     cap = report.inventory.capabilities[capability]
     found = [f"{e.path}:{e.line}" if e.line is not None else e.path for e in cap.evidence]
     where = f"{capability}/{case}: tools={cap.tools} evidence={found}"

@@ -99,3 +99,19 @@ def test_framework_evidence_from_a_notebook_names_its_cell(tmp_path) -> None:
     report = audit(repo, AuditConfig(use_cache=False))
     sklearn = next(f for f in report.inventory.frameworks if f.name == "sklearn")
     assert [(e.path, e.cell, e.line) for e in sklearn.evidence] == [("notebooks/experiment.ipynb", 2, 2)]
+
+
+def test_retract_drops_the_tools_only_withdrawn_evidence_named() -> None:
+    from mlops_audit.detect.evidence import Evidence
+
+    ev = Evidence(["serving"])
+    ev.add("serving", "fastapi", "pkg/ui/app.py", 3, "fastapi.FastAPI")
+    ev.add("serving", "docker", "Dockerfile", 5, "FROM tensorflow/serving")
+    ev.add("serving", "fastapi", "examples/api.py", 7, "fastapi.FastAPI")
+    ev.retract("serving", lambda h: not h.path.startswith("pkg/"))
+    assert [h.path for h in ev.hits("serving")] == ["Dockerfile", "examples/api.py"]
+    assert ev.tools("serving") == ["fastapi", "docker"]
+    ev.retract("serving", lambda h: h.path == "Dockerfile")
+    assert ev.tools("serving") == ["docker"]
+    ev.retract("serving")
+    assert not ev.present("serving") and ev.tools("serving") == []

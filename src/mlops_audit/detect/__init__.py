@@ -14,7 +14,7 @@ from ..model import (
     Artifacts, CapabilityResult, Evidence as EvidenceModel, FrameworkInfo, Inventory, Lifecycle,
     ModelArtifact, NotebookArtifact, PathArtifact,
 )
-from .code_caps import (core_import_roots, detect_code, in_own_package, may_serve_predictions, starts_training,
+from .code_caps import (core_import_roots, detect_code, may_serve_predictions, own_package_check, starts_training,
                         training_calls)
 from .config_caps import detect_configs, recipe_training_files
 from .context import RepoIndex
@@ -86,19 +86,13 @@ def _drop_library_web_apps(facts: Facts, ev: Evidence, index: RepoIndex, routes:
     """A web app inside the repository's own package whose routes neither look like inference nor reach a
     model (a monitoring library's UI and collector APIs) is the library's product, not model serving: its
     package files lose their serving evidence. Apps in examples, images and manifests are untouched."""
-    serving = ev.caps["serving"]
-    package_routes = [r for r in routes if in_own_package(facts, r.file)]
+    in_own_package = own_package_check(facts)
+    package_routes = [r for r in routes if in_own_package(r.file)]
     if not package_routes or any(may_serve_predictions(index, r) for r in package_routes):
         return
     web = {r.file for r in package_routes}
-    inside = [h for h in serving.hits if h.path in web or (
-        h.path in index.contexts and in_own_package(facts, h.path) and h.detail.split(".", 1)[0] in _WEB_ROOTS)]
-    if not inside:
-        return
-    dropped = {id(h) for h in inside}
-    serving.hits[:] = [h for h in serving.hits if id(h) not in dropped]
-    if not serving.hits:
-        serving.tools.clear()
+    ev.retract("serving", lambda h: not (h.path in web or (
+        h.path in index.contexts and in_own_package(h.path) and h.detail.split(".", 1)[0] in _WEB_ROOTS)))
 
 
 def _drop_training_claims(ev: Evidence, index: RepoIndex) -> None:
@@ -106,15 +100,9 @@ def _drop_training_claims(ev: Evidence, index: RepoIndex) -> None:
     seeds (a token generator's ``random.seed``) and code-defined flows that start no training (a Prefect flow
     that backfills metrics, a batch-inference pipeline). A flow whose steps name training (a training script,
     a ``train`` task, a training job run elsewhere) and pipelines declared in configuration stay."""
-    seeds = ev.caps["seeds_fixed"]
-    seeds.hits.clear()
-    seeds.tools.clear()
-    flows = ev.caps["pipeline_orchestration"]
-    kept = [h for h in flows.hits if h.path not in index.contexts or starts_training(index.contexts[h.path])]
-    if len(kept) != len(flows.hits):
-        flows.hits[:] = kept
-        if not kept:
-            flows.tools.clear()
+    ev.retract("seeds_fixed")
+    ev.retract("pipeline_orchestration",
+               lambda h: h.path not in index.contexts or starts_training(index.contexts[h.path]))
 
 
 def detect(facts: Facts) -> Detection:
@@ -142,8 +130,7 @@ def detect(facts: Facts) -> Detection:
     if not ev.present("serving"):
         # these describe a serving surface: an auth API's request model or a dashboard's /health is not one
         for cid in _SERVING_SURFACE:
-            ev.caps[cid].hits.clear()
-            ev.caps[cid].tools.clear()
+            ev.retract(cid)
     results: dict[str, CapabilityResult] = {}
     for cid, cap in caps.items():
         present = ev.present(cid)

@@ -879,8 +879,10 @@ def may_serve_predictions(index: RepoIndex, route: Route) -> bool:
     return route.framework in ("bentoml", "ray_serve", "litserve", "torchserve")
 
 
-def in_own_package(facts: Facts, path: str) -> bool:
-    return _in_own_package(path, _own_roots(facts))
+def own_package_check(facts: Facts) -> Callable[[str], bool]:
+    """A test of "is this file the repository's own package code?", with the package roots computed once."""
+    roots = _own_roots(facts)
+    return lambda path: _in_own_package(path, roots)
 
 
 def _prediction_logging(index: RepoIndex, ev: Evidence, routes: list[Route]) -> None:
@@ -924,7 +926,7 @@ _SCHEDULE_CALLS = (
 )
 # "train" as a word part of an identifier: train_model, retrain, model-training, Trainer; not pretrained,
 # constraint or the train_test_split helper.
-_TRAIN_WORD = lazy(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
+TRAIN_WORD = lazy(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
 _TASK_KWARGS = frozenset({"task_id", "dag_id", "python_callable", "image", "bash_command", "command", "cmds",
                           "arguments", "application", "entrypoint", "name", "job_name", "pipeline_name",
                           "display_name", "template_path", "pipeline_func", "job", "flow"})
@@ -938,17 +940,17 @@ def starts_training(ctx: FileContext) -> bool:
     """Does this file (a DAG, flow or scheduling script) start training? Training calls, or a task, job,
     image, callable, function or imported name that says train."""
     py = ctx.py
-    if _TRAIN_WORD.search(py.path.rsplit("/", 1)[-1]) or training_calls(ctx):
+    if TRAIN_WORD.search(py.path.rsplit("/", 1)[-1]) or training_calls(ctx):
         return True
-    if any(_TRAIN_WORD.search(fn.name) for fn in py.functions):
+    if any(TRAIN_WORD.search(fn.name) for fn in py.functions):
         return True
-    if any(_TRAIN_WORD.search(imp.name or imp.module.rsplit(".", 1)[-1]) for imp in py.imports):
+    if any(TRAIN_WORD.search(imp.name or imp.module.rsplit(".", 1)[-1]) for imp in py.imports):
         return True
     for call in py.calls:
         values = list(call.args[:1]) + [v for k, v in call.kwargs if k in _TASK_KWARGS]
         for v in values:
             text = v if isinstance(v, str) else (v.qualname if isinstance(v, Ref) else "")
-            if text and len(text) < 300 and _TRAIN_WORD.search(text):
+            if text and len(text) < 300 and TRAIN_WORD.search(text):
                 return True
     return False
 

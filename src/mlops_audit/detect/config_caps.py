@@ -177,13 +177,12 @@ def detect_configs(facts: Facts, ev: Evidence) -> None:
 
 
 _PREFECT_SCHEDULE_KEYS = ("cron", "interval", "rrule")
-_TRAIN_NAME = lazy(r"(?i)(?<![a-z])(re)?train(?!_test)(ing|er|s)?(?![a-z])")
 
 
 def _prefect_deployments(doc: ConfigDoc, ev: Evidence, facts: Facts) -> None:
     """prefect.yaml: each deployment runs a flow (``entrypoint: flows/train.py:train_flow``). A deployment is a
     pipeline; with ``schedules`` (cron, interval, rrule) whose flow trains, it is scheduled retraining."""
-    from .code_caps import starts_training
+    from .code_caps import TRAIN_WORD, starts_training
     from .context import FileContext
 
     code = {py.path: py for py in facts.python}
@@ -193,7 +192,7 @@ def _prefect_deployments(doc: ConfigDoc, ev: Evidence, facts: Facts) -> None:
         entry = dep["entrypoint"].rsplit(":", 1)[0].lstrip("./")
         base = doc.path.rsplit("/", 1)[0] + "/" if "/" in doc.path else ""
         py = code.get(base + entry) or code.get(entry)
-        trains = bool(_TRAIN_NAME.search(f"{dep.get('name', '')} {dep['entrypoint']}")) or (
+        trains = bool(TRAIN_WORD.search(f"{dep.get('name', '')} {dep['entrypoint']}")) or (
             py is not None and starts_training(FileContext(py)))
         line = doc.lines.get(("deployments", i, "entrypoint"), doc.line)
         if trains:

@@ -12,6 +12,7 @@ the test suite, not the project's pipeline or environment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..facts import is_test_path
 
@@ -82,6 +83,18 @@ class Evidence:
         if self._test_only(capability, path):
             return  # tests/.../conda.yaml naming mlflow does not declare the project's tracking tool
         self.caps[capability].declared.setdefault(tool, Hit(path, line, detail))
+
+    def retract(self, capability: str, keep: Callable[[Hit], bool] = lambda h: False) -> None:
+        """Withdraw the evidence ``keep`` rejects (all of it by default), and every tool that no remaining
+        evidence file named. Declarations in manifests stay."""
+        cap = self.caps.get(capability)
+        if cap is None:
+            return
+        cap.hits[:] = [h for h in cap.hits if keep(h)]
+        paths = {h.path for h in cap.hits}
+        for tool in [t for t in cap.tools if not (cap.tool_paths.get(t, set()) & paths)]:
+            del cap.tools[tool]
+            cap.tool_paths.pop(tool, None)
 
     def present(self, capability: str) -> bool:
         cap = self.caps.get(capability)
